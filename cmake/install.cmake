@@ -1,0 +1,1 @@
+# Installation and the CMake package are added by the set-up work; nothing to install yet.

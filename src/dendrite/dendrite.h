@@ -1,0 +1,33 @@
+// Dendrite: define a neural network, train it fast, scale it out, deploy it.
+//
+//   #include <dendrite/dendrite.h>
+//   namespace dd = dendrite;
+//   auto x = dd::randn({64, 784});
+//   auto w = dd::randn({784, 10}).requires_grad_();
+//   auto loss = dd::cross_entropy(x.matmul(w), labels);
+//   loss.backward();               // w.grad() now holds d loss / d w
+//
+// Layers (each its own library, lower layers never include upper ones):
+//   core      Tensor storage and views, dtypes, errors, random numbers, threads
+//   kernels   the (op, backend, dtype) registry: reference, cpu (oneDNN + OpenMP loops)
+//   autograd  the eager tape and backward engine
+//   ops       the differentiable functions below, forward and backward side by side
+#pragma once
+
+#include "dendrite/core/error.h"
+#include "dendrite/core/print.h"
+#include "dendrite/core/random.h"
+#include "dendrite/core/threading.h"
+#include "dendrite/ops/conv.h"
+#include "dendrite/ops/creation.h"
+#include "dendrite/ops/dropout.h"
+#include "dendrite/ops/elementwise.h"
+#include "dendrite/ops/indexing.h"
+#include "dendrite/ops/join.h"
+#include "dendrite/ops/linalg.h"
+#include "dendrite/ops/normalization.h"
+#include "dendrite/ops/pooling.h"
+#include "dendrite/ops/reduction.h"
+#include "dendrite/ops/softmax.h"
+#include "dendrite/ops/tensor.h"
+#include "dendrite/ops/views.h"

@@ -1,0 +1,18 @@
+// The cpu backend: oneDNN primitives (matmul, convolution, pooling, softmax), cached by shape, and
+// vectorised OpenMP loops of our own for elementwise ops and reductions, threaded only above
+// kParallelGrain. One file per op family; each registers what it implements and leaves the rest
+// to the reference backend.
+#pragma once
+
+#include "dendrite/kernels/registry.h"
+
+namespace dendrite::kernels::cpu {
+
+void register_elementwise(Registry& registry);
+void register_reduce(Registry& registry);
+void register_matmul(Registry& registry);
+void register_conv(Registry& registry);
+void register_pool(Registry& registry);
+void register_softmax(Registry& registry);
+
+}  // namespace dendrite::kernels::cpu

@@ -1,0 +1,15 @@
+#include "dendrite/kernels/backends.h"
+#include "dendrite/kernels/cpu/cpu.h"
+
+namespace dendrite::kernels {
+
+void register_cpu_backend(Registry& registry) {
+  cpu::register_elementwise(registry);
+  cpu::register_reduce(registry);
+  cpu::register_matmul(registry);
+  cpu::register_conv(registry);
+  cpu::register_pool(registry);
+  cpu::register_softmax(registry);
+}
+
+}  // namespace dendrite::kernels

@@ -1,0 +1,141 @@
+// The kernel operations: the whole contract between the ops layer and a backend. Each OpId has one
+// function signature (KernelTraits); a backend registers a function for the (op, dtype) pairs it
+// supports and the registry falls back to the next backend for the rest (STYLE.md: ggml's
+// supports_op). Adding an op means one enumerator and one KernelTraits specialisation; the
+// static_assert below then points at the tables that must learn it.
+//
+// Conventions for every kernel:
+//  - outputs are allocated by the caller with the documented shape and dtype; kernels never
+//    allocate tensors that outlive the call;
+//  - inputs may have any strides (transposed views, stride-0 broadcasts) unless a line says
+//    otherwise; outputs are contiguous unless a line says otherwise;
+//  - operands were validated by the ops layer (shapes, dtypes, index bounds): kernels do not
+//    throw for user mistakes, and must not throw inside a parallel region.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "dendrite/core/scalar.h"
+#include "dendrite/core/tensor_base.h"
+#include "dendrite/kernels/params.h"
+
+namespace dendrite::kernels {
+
+
+enum class OpId : uint8_t {
+  copy,                  // dst[i] = convert(src[i]); same shape, any dtypes, dst may be strided
+  fill,                  // dst[i] = value; dst may be strided
+  unary,                 // out = op(x); same shape
+  binary,                // out = op(a, b); a and b already expanded to out's shape (stride 0)
+  reduce,                // out = reduce of x over the axes where out has size 1 and x does not
+  argmax,                // out (i64) = index of the first maximum of x along axis; out keeps axis as 1
+  matmul,                // out[..., M, N] = a[..., M, K] @ b[..., K, N] (+ bias[N]); batch dims equal
+  conv2d_forward,        // y[N, O, Ho, Wo] = conv(x[N, C, H, W], w[O, C/groups, kh, kw]) (+ bias[O])
+  conv2d_backward_data,  // gx[N, C, H, W] from gy and w
+  conv2d_backward_weights,  // gw[O, C/g, kh, kw] (and gbias[O] when given) from x and gy
+  pool2d_forward,        // y[N, C, Ho, Wo] = pool(x[N, C, H, W])
+  pool2d_backward,       // gx from x, y and gy (max pooling routes to the first maximum)
+  softmax_forward,       // y = softmax(x) or log_softmax(x) along axis
+  softmax_backward,      // gx from y (the forward output) and gy
+  cross_entropy_forward,   // loss[N] and log_probs[N, C] from logits[N, C] and labels (i64) [N]
+  cross_entropy_backward,  // glogits[N, C] from log_probs, labels and gloss[N]
+  index_select,          // out = src taken at index (i64, 1-D) along axis
+  index_add,             // dst (in place) += src scattered at index (i64, 1-D) along axis
+  gather,                // out[.., i, ..] = src[.., index[.., i, ..], ..] along axis (torch.gather)
+  scatter_add,           // dst (in place)[.., index[.., i, ..], ..] += src[.., i, ..] along axis
+  count
+};
+inline constexpr int kNumOps = static_cast<int>(OpId::count);
+static_assert(kNumOps == 20, "a kernel op was added: add its KernelTraits below, its reference "
+                             "kernel, and its entry in the conformance table");
+
+template <OpId> struct KernelTraits;
+
+template <> struct KernelTraits<OpId::copy> {
+  static constexpr const char* name = "copy";
+  using Fn = void (*)(const TensorBase& src, const TensorBase& dst);
+};
+template <> struct KernelTraits<OpId::fill> {
+  static constexpr const char* name = "fill";
+  using Fn = void (*)(const TensorBase& dst, Scalar value);
+};
+template <> struct KernelTraits<OpId::unary> {
+  static constexpr const char* name = "unary";
+  using Fn = void (*)(UnaryOp op, const TensorBase& x, const TensorBase& out);
+};
+template <> struct KernelTraits<OpId::binary> {
+  static constexpr const char* name = "binary";
+  using Fn = void (*)(BinaryOp op, const TensorBase& a, const TensorBase& b, const TensorBase& out);
+};
+template <> struct KernelTraits<OpId::reduce> {
+  static constexpr const char* name = "reduce";
+  using Fn = void (*)(ReduceOp op, const TensorBase& x, const TensorBase& out);
+};
+template <> struct KernelTraits<OpId::argmax> {
+  static constexpr const char* name = "argmax";
+  using Fn = void (*)(const TensorBase& x, int64_t axis, const TensorBase& out);
+};
+template <> struct KernelTraits<OpId::matmul> {
+  static constexpr const char* name = "matmul";
+  // bias may be undefined. a and b may be transposed views (any strides on the last two axes).
+  using Fn = void (*)(const TensorBase& a, const TensorBase& b, const TensorBase& bias, const TensorBase& out);
+};
+template <> struct KernelTraits<OpId::conv2d_forward> {
+  static constexpr const char* name = "conv2d_forward";
+  using Fn = void (*)(const TensorBase& x, const TensorBase& w, const TensorBase& bias, const Conv2dParams& p, const TensorBase& y);
+};
+template <> struct KernelTraits<OpId::conv2d_backward_data> {
+  static constexpr const char* name = "conv2d_backward_data";
+  using Fn = void (*)(const TensorBase& gy, const TensorBase& w, const Conv2dParams& p, const TensorBase& gx);
+};
+template <> struct KernelTraits<OpId::conv2d_backward_weights> {
+  static constexpr const char* name = "conv2d_backward_weights";
+  // gbias may be undefined (no bias).
+  using Fn = void (*)(const TensorBase& x, const TensorBase& gy, const Conv2dParams& p, const TensorBase& gw, const TensorBase& gbias);
+};
+template <> struct KernelTraits<OpId::pool2d_forward> {
+  static constexpr const char* name = "pool2d_forward";
+  using Fn = void (*)(const TensorBase& x, const Pool2dParams& p, const TensorBase& y);
+};
+template <> struct KernelTraits<OpId::pool2d_backward> {
+  static constexpr const char* name = "pool2d_backward";
+  using Fn = void (*)(const TensorBase& x, const TensorBase& y, const TensorBase& gy, const Pool2dParams& p, const TensorBase& gx);
+};
+template <> struct KernelTraits<OpId::softmax_forward> {
+  static constexpr const char* name = "softmax_forward";
+  using Fn = void (*)(const TensorBase& x, int64_t axis, bool log, const TensorBase& y);
+};
+template <> struct KernelTraits<OpId::softmax_backward> {
+  static constexpr const char* name = "softmax_backward";
+  using Fn = void (*)(const TensorBase& y, const TensorBase& gy, int64_t axis, bool log, const TensorBase& gx);
+};
+template <> struct KernelTraits<OpId::cross_entropy_forward> {
+  static constexpr const char* name = "cross_entropy_forward";
+  // loss[n] = -(1 - s) * log_probs[n, label[n]] - s / C * sum_c log_probs[n, c], s = label_smoothing.
+  using Fn = void (*)(const TensorBase& logits, const TensorBase& labels, double label_smoothing, const TensorBase& loss,
+                      const TensorBase& log_probs);
+};
+template <> struct KernelTraits<OpId::cross_entropy_backward> {
+  static constexpr const char* name = "cross_entropy_backward";
+  using Fn = void (*)(const TensorBase& log_probs, const TensorBase& labels, const TensorBase& gloss, double label_smoothing,
+                      const TensorBase& glogits);
+};
+template <> struct KernelTraits<OpId::index_select> {
+  static constexpr const char* name = "index_select";
+  using Fn = void (*)(const TensorBase& src, int64_t axis, const TensorBase& index, const TensorBase& out);
+};
+template <> struct KernelTraits<OpId::index_add> {
+  static constexpr const char* name = "index_add";
+  using Fn = void (*)(const TensorBase& dst, int64_t axis, const TensorBase& index, const TensorBase& src);
+};
+template <> struct KernelTraits<OpId::gather> {
+  static constexpr const char* name = "gather";
+  using Fn = void (*)(const TensorBase& src, int64_t axis, const TensorBase& index, const TensorBase& out);
+};
+template <> struct KernelTraits<OpId::scatter_add> {
+  static constexpr const char* name = "scatter_add";
+  using Fn = void (*)(const TensorBase& dst, int64_t axis, const TensorBase& index, const TensorBase& src);
+};
+
+}  // namespace dendrite::kernels

@@ -1,0 +1,16 @@
+#include "dendrite/kernels/backends.h"
+#include "dendrite/kernels/reference/reference.h"
+
+namespace dendrite::kernels {
+
+void register_reference_backend(Registry& registry) {
+  reference::register_elementwise(registry);
+  reference::register_reduce(registry);
+  reference::register_matmul(registry);
+  reference::register_conv(registry);
+  reference::register_pool(registry);
+  reference::register_softmax(registry);
+  reference::register_indexing(registry);
+}
+
+}  // namespace dendrite::kernels

@@ -1,0 +1,7 @@
+#include "dendrite/kernels/reference/reference.h"
+
+namespace dendrite::kernels::reference {
+
+void register_softmax(Registry& registry) { (void)registry; }  // TODO(foundation): kernels to come
+
+}  // namespace dendrite::kernels::reference

@@ -1,0 +1,2 @@
+// Implemented by the conv family; see conv.h.
+#include "dendrite/ops/conv.h"

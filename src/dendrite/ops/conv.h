@@ -1,0 +1,15 @@
+// 2-D convolution on NCHW tensors with OIHW weights (PyTorch's layout), any stride, padding,
+// dilation and groups. Backward: data and weight gradients from their own kernels.
+#pragma once
+
+#include "dendrite/kernels/params.h"
+#include "dendrite/ops/tensor.h"
+
+namespace dendrite {
+
+using kernels::Conv2dParams;
+
+// x [N, C, H, W], weight [O, C / groups, kh, kw], bias [O] or undefined -> [N, O, Ho, Wo].
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, const Conv2dParams& params = {});
+
+}  // namespace dendrite

@@ -1,0 +1,2 @@
+// Implemented by the dropout family; see dropout.h.
+#include "dendrite/ops/dropout.h"

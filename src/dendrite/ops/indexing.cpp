@@ -1,0 +1,2 @@
+// Implemented by the indexing family; see indexing.h.
+#include "dendrite/ops/indexing.h"

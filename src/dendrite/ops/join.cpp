@@ -1,0 +1,2 @@
+// Implemented by the join family; see join.h.
+#include "dendrite/ops/join.h"

@@ -1,0 +1,2 @@
+// Implemented by the pooling family; see pooling.h.
+#include "dendrite/ops/pooling.h"

@@ -1,0 +1,2 @@
+// Implemented by the softmax family; see softmax.h.
+#include "dendrite/ops/softmax.h"
