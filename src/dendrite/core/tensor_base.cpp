@@ -65,7 +65,11 @@ TensorBase broadcast_view(const TensorBase& t, const Shape& shape) {
   if (t.shape() == shape) return t;
   const size_t lead = shape.size() - t.shape().size();
   Strides strides(shape.size(), 0);
+  DENDRITE_CHECK(shape.size() >= t.shape().size(), "broadcast: cannot broadcast {} to {}", to_string(t.shape()),
+                 to_string(shape));
   for (size_t i = lead; i < shape.size(); ++i) {
+    DENDRITE_CHECK(t.shape()[i - lead] == shape[i] || t.shape()[i - lead] == 1, "broadcast: cannot broadcast {} to {}",
+                   to_string(t.shape()), to_string(shape));
     strides[i] = t.shape()[i - lead] == shape[i] ? t.strides()[i - lead] : 0;
   }
   return t.as_strided(shape, strides, t.offset());

@@ -36,9 +36,10 @@ Tensor matmul_nd(const Tensor& a, const Tensor& b) {
   if (autograd::should_record({&a, &b})) {
     bool need_a = a.requires_grad(), need_b = b.requires_grad();
     autograd::record("matmul", y, {a, b}, [a, b, shape_a, shape_b, need_a, need_b](const TensorBase& g) -> Grads {
+      // ga = g @ b^T and gb = a^T @ g at the broadcast batch shape, then summed back.
       Tensor ga, gb;
-      if (need_a) ga = sum_to_shape(matmul_kernel(g, broadcast_view(transpose_last(b), shape_a)), a.shape());
-      if (need_b) gb = sum_to_shape(matmul_kernel(broadcast_view(transpose_last(a), shape_b), g), b.shape());
+      if (need_a) ga = sum_to_shape(matmul_kernel(g, transpose_last(broadcast_view(b, shape_b))), a.shape());
+      if (need_b) gb = sum_to_shape(matmul_kernel(transpose_last(broadcast_view(a, shape_a)), g), b.shape());
       return {ga, gb};
     });
   }
