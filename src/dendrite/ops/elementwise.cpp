@@ -5,6 +5,7 @@
 #include <numbers>
 
 #include "dendrite/kernels/registry.h"
+#include "dendrite/ops/checks.h"
 #include "dendrite/ops/creation.h"
 #include "dendrite/ops/reduction.h"
 
@@ -30,6 +31,7 @@ Tensor unary_kernel(UnaryOp op, const Tensor& x) {
 }
 
 Tensor binary_kernel(const char* name, BinaryOp op, const Tensor& a, const Tensor& b) {
+  check_same_device(name, {&a, &b});
   DENDRITE_CHECK(a.dtype() == b.dtype(), "{}: dtypes differ: {} and {}", name, describe(a), describe(b));
   Shape shape = broadcast_shapes(name, a.shape(), b.shape());
   Tensor out = empty(shape, a.dtype());

@@ -1,6 +1,7 @@
 #include "dendrite/ops/linalg.h"
 
 #include "dendrite/kernels/registry.h"
+#include "dendrite/ops/checks.h"
 #include "dendrite/ops/creation.h"
 #include "dendrite/ops/reduction.h"
 
@@ -49,6 +50,7 @@ Tensor matmul_nd(const Tensor& a, const Tensor& b) {
 void check_operands(const char* op, const Tensor& a, const Tensor& b) {
   DENDRITE_CHECK(a.dim() >= 1 && b.dim() >= 1, "{}: operands must have at least one dimension, got {} and {}", op,
                  to_string(a.shape()), to_string(b.shape()));
+  check_same_device(op, {&a, &b});
   DENDRITE_CHECK(a.dtype() == b.dtype(), "{}: dtypes differ: {} and {}", op, describe(a), describe(b));
   DENDRITE_CHECK(is_floating(a.dtype()), "{}: needs floating-point operands, got {}", op, describe(a));
 }
