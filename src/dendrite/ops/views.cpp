@@ -159,8 +159,8 @@ Tensor Tensor::t() const {
 }
 
 Tensor Tensor::slice(int64_t axis, int64_t start, int64_t end, int64_t step) const {
-  int64_t a = normalize_axis("slice", axis, dim());
   DENDRITE_CHECK(dim() > 0, "slice: cannot slice a zero-dimensional tensor");
+  int64_t a = normalize_axis("slice", axis, dim());
   DENDRITE_CHECK(step > 0, "slice: step must be positive, got {}", step);
   int64_t n = shape()[static_cast<size_t>(a)];
   // Python-style clamping of negative and out-of-range bounds.
@@ -183,6 +183,7 @@ Tensor Tensor::slice(int64_t axis, int64_t start, int64_t end, int64_t step) con
 }
 
 Tensor Tensor::narrow(int64_t axis, int64_t start, int64_t length) const {
+  DENDRITE_CHECK(dim() > 0, "narrow: cannot narrow a zero-dimensional tensor");
   int64_t a = normalize_axis("narrow", axis, dim());
   int64_t n = shape()[static_cast<size_t>(a)];
   DENDRITE_CHECK(start >= 0 && length >= 0 && start + length <= n,
@@ -191,6 +192,7 @@ Tensor Tensor::narrow(int64_t axis, int64_t start, int64_t length) const {
 }
 
 Tensor Tensor::select(int64_t axis, int64_t index) const {
+  DENDRITE_CHECK(dim() > 0, "select: cannot select from a zero-dimensional tensor");
   int64_t a = normalize_axis("select", axis, dim());
   int64_t n = shape()[static_cast<size_t>(a)];
   DENDRITE_CHECK(index >= -n && index < n, "select: index {} is out of range for axis {} of size {}", index, a, n);

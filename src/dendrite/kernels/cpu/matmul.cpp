@@ -1,7 +1,189 @@
+// Batched matmul on oneDNN's matmul primitive. Operands are described to oneDNN with their own
+// strides, so transposed views cost no copy; batch axes that are contiguous in all three operands
+// merge into one, a stride-0 (broadcast) batch axis becomes a size-1 oneDNN axis (oneDNN
+// broadcasts those itself), and any batch axes left over are looped over with the same primitive.
+// Layouts oneDNN serves only with its slow reference loop are copied to dense first.
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "dendrite/core/strided_loop.h"
 #include "dendrite/kernels/cpu/cpu.h"
+#include "dendrite/kernels/cpu/onednn_cache.h"
+#include "dendrite/kernels/cpu/onednn_engine.h"
 
 namespace dendrite::kernels::cpu {
 
-void register_matmul(Registry& registry) { (void)registry; }  // TODO(foundation): kernels to come
+namespace {
+
+using dnnl::memory;
+
+constexpr int64_t kMatmulKey = 1;
+
+// One batch axis with its stride in a, b and out.
+struct BatchAxis {
+  int64_t size;
+  int64_t a, b, out;
+};
+
+// The batch axes of out (size-1 axes dropped), merging neighbours that are contiguous with each
+// other in all three operands.
+std::vector<BatchAxis> merged_batch_axes(const TensorBase& a, const TensorBase& b, const TensorBase& out) {
+  std::vector<BatchAxis> axes;
+  for (int64_t i = 0; i + 2 < out.dim(); ++i) {
+    const auto k = static_cast<size_t>(i);
+    if (out.shape()[k] == 1) continue;
+    BatchAxis axis{out.shape()[k], a.strides()[k], b.strides()[k], out.strides()[k]};
+    if (!axes.empty()) {
+      BatchAxis& prev = axes.back();
+      if (prev.a == axis.a * axis.size && prev.b == axis.b * axis.size && prev.out == axis.out * axis.size) {
+        prev = {prev.size * axis.size, axis.a, axis.b, axis.out};
+        continue;
+      }
+    }
+    axes.push_back(axis);
+  }
+  return axes;
+}
+
+// The strides of a rows x cols operand with those of size-1 axes (which address nothing) made
+// canonical, so that oneDNN recognises a plain layout: a column is row-major with leading
+// dimension sr, a row is column-major with leading dimension sc unless it is dense.
+std::array<int64_t, 2> canonical_strides(int64_t rows, int64_t cols, int64_t sr, int64_t sc) {
+  if (cols == 1) sc = 1;
+  if (rows == 1) sr = sc == 1 ? cols : 1;
+  return {sr, sc};
+}
+
+// Dims and strides of one operand as the primitive sees it: [rows, cols], or [batch, rows, cols]
+// when a batch axis goes into the primitive (batch 1 when the operand broadcasts along it).
+struct OperandLayout {
+  memory::dims dims, strides;
+};
+
+OperandLayout layout(int64_t rows, int64_t cols, int64_t sr, int64_t sc, const std::optional<BatchAxis>& batch,
+                     int64_t batch_stride) {
+  auto [r, c] = canonical_strides(rows, cols, sr, sc);
+  if (!batch) return {{rows, cols}, {r, c}};
+  if (batch_stride == 0) return {{1, rows, cols}, {std::max(r * rows, c * cols), r, c}};
+  return {{batch->size, rows, cols}, {batch_stride, r, c}};
+}
+
+struct MatmulPlan {
+  dnnl::matmul primitive;
+  memory::desc a, b, bias, out;
+  bool reference_impl = false;  // oneDNN found nothing better than its reference loop
+  std::string error;            // why oneDNN refused the layout, when it did
+};
+
+MatmulPlan make_plan(const OperandLayout& a, const OperandLayout& b, const OperandLayout& out, bool has_bias) {
+  MatmulPlan plan;
+  try {
+    plan.a = onednn::f32_desc(a.dims, a.strides);
+    plan.b = onednn::f32_desc(b.dims, b.strides);
+    plan.out = onednn::f32_desc(out.dims, out.strides);
+    std::optional<dnnl::matmul::desc> desc;
+    if (has_bias) {
+      // bias[N] broadcasts as a [1, .., 1, N] operand.
+      memory::dims bias_dims(out.dims.size(), 1);
+      bias_dims.back() = out.dims.back();
+      plan.bias = onednn::f32_dense_desc(bias_dims);
+      desc.emplace(plan.a, plan.b, plan.bias, plan.out);
+    } else {
+      desc.emplace(plan.a, plan.b, plan.out);
+    }
+    dnnl::matmul::primitive_desc pd(*desc, onednn::engine());
+    plan.reference_impl = std::string(pd.impl_info_str()).starts_with("ref");
+    plan.primitive = dnnl::matmul(pd);
+  } catch (const dnnl::error& e) {
+    plan.error = e.what();
+  }
+  return plan;
+}
+
+onednn::PrimitiveCache<MatmulPlan>& plan_cache() {
+  static onednn::PrimitiveCache<MatmulPlan> cache;
+  return cache;
+}
+
+// Runs the product through oneDNN; returns false (having written nothing) when oneDNN would fall
+// back to its reference loop and allow_reference is false, so the caller can copy and retry.
+bool run_matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias, const TensorBase& out,
+                bool allow_reference) {
+  const int64_t rank = out.dim();
+  const int64_t M = out.shape()[static_cast<size_t>(rank - 2)], N = out.shape().back(), K = a.shape().back();
+  std::vector<BatchAxis> outer = merged_batch_axes(a, b, out);
+  std::optional<BatchAxis> inner;
+  if (!outer.empty()) {
+    inner = outer.back();
+    outer.pop_back();
+  }
+  const OperandLayout la = layout(M, K, a.stride(-2), a.stride(-1), inner, inner ? inner->a : 0);
+  const OperandLayout lb = layout(K, N, b.stride(-2), b.stride(-1), inner, inner ? inner->b : 0);
+  const OperandLayout lo = layout(M, N, N, 1, inner, inner ? inner->out : 0);
+
+  onednn::PrimitiveKey key(kMatmulKey);
+  key.add(la.dims).add(la.strides).add(lb.dims).add(lb.strides).add(lo.dims).add(lo.strides).add(bias.defined());
+  auto plan = plan_cache().get(key, [&] { return make_plan(la, lb, lo, bias.defined()); });
+  if (!plan->error.empty()) {
+    if (!allow_reference) return false;
+    fail("matmul: oneDNN refused {} x {}: {}", describe(a), describe(b), plan->error);
+  }
+  if (plan->reference_impl && !allow_reference) return false;
+
+  const auto* pa = static_cast<const float*>(a.raw_data());
+  const auto* pb = static_cast<const float*>(b.raw_data());
+  auto* po = static_cast<float*>(out.raw_data());
+  dnnl::memory ma = onednn::wrap(plan->a, pa), mb = onednn::wrap(plan->b, pb), mo = onednn::wrap(plan->out, po);
+  std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, ma}, {DNNL_ARG_WEIGHTS, mb}, {DNNL_ARG_DST, mo}};
+  if (bias.defined()) args.emplace(DNNL_ARG_BIAS, onednn::wrap(plan->bias, static_cast<const float*>(bias.raw_data())));
+
+  Shape outer_shape;
+  Strides sa, sb, so;
+  for (const BatchAxis& axis : outer) {
+    outer_shape.push_back(axis.size);
+    sa.push_back(axis.a);
+    sb.push_back(axis.b);
+    so.push_back(axis.out);
+  }
+  dnnl::stream& stream = onednn::stream();
+  for_each_offset(outer_shape, {sa, sb, so}, [&](const int64_t* offsets) {
+    ma.set_data_handle(const_cast<float*>(pa + offsets[0]));
+    mb.set_data_handle(const_cast<float*>(pb + offsets[1]));
+    mo.set_data_handle(po + offsets[2]);
+    plan->primitive.execute(stream, args);
+  });
+  stream.wait();
+  return true;
+}
+
+// An empty inner dimension: the product is the bias, or zero.
+void fill_with_bias(const TensorBase& bias, const TensorBase& out) {
+  const int64_t N = out.shape().back(), rows = out.numel() / N;
+  auto* po = static_cast<float*>(out.raw_data());
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t n = 0; n < N; ++n) {
+      po[r * N + n] = bias.defined() ? static_cast<const float*>(bias.raw_data())[n * bias.stride(0)] : 0.0f;
+    }
+  }
+}
+
+void matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias, const TensorBase& out) {
+  onednn::guarded("matmul", [&] {
+    if (out.numel() == 0) return;
+    if (a.shape().back() == 0) return fill_with_bias(bias, out);
+    const TensorBase dense_bias = bias.defined() ? onednn::dense(bias) : bias;
+    const bool dense_operands = a.is_contiguous() && b.is_contiguous();
+    if (run_matmul(a, b, dense_bias, out, dense_operands)) return;
+    run_matmul(onednn::dense(a), onednn::dense(b), dense_bias, out, true);
+  });
+}
+
+}  // namespace
+
+void register_matmul(Registry& registry) { registry.add<OpId::matmul>(Backend::cpu, DType::f32, matmul); }
 
 }  // namespace dendrite::kernels::cpu

@@ -1,7 +1,169 @@
+// 2-D max and average pooling. Forward passes and the average backward run on oneDNN's pooling
+// primitives over dense NCHW. The max backward is a loop of our own: oneDNN needs the workspace
+// of a training-mode forward (so the backward would have to run the forward again), and the
+// contract fixes that the gradient goes to the FIRST maximum of each window in row-major order,
+// which one scan of the window gives directly, whatever layout oneDNN would pick.
+//
+// Right/bottom padding is explicit in oneDNN: whatever makes the output size come out (PyTorch's
+// floor mode), which may be negative. Max pooling never picks a padded position (PyTorch pads
+// with -inf); average pooling's divisor is kh*kw with count_include_pad (in floor mode no window
+// reaches past the padding, so that equals PyTorch's clipped count), else the in-bounds count.
+#include <algorithm>
+#include <limits>
+#include <unordered_map>
+
+#include "dendrite/core/threading.h"
 #include "dendrite/kernels/cpu/cpu.h"
+#include "dendrite/kernels/cpu/onednn_cache.h"
+#include "dendrite/kernels/cpu/onednn_engine.h"
 
 namespace dendrite::kernels::cpu {
 
-void register_pool(Registry& registry) { (void)registry; }  // TODO(foundation): kernels to come
+namespace {
+
+using dnnl::memory;
+
+enum PoolKey : int64_t { kForward = 20, kBackward = 21 };
+
+struct PoolGeometry {
+  memory::desc src, dst;
+  memory::dims strides, kernel, padding_l, padding_r;
+  dnnl::algorithm algorithm;
+};
+
+// x: [N, C, H, W], y: [N, C, Ho, Wo].
+PoolGeometry geometry(const Shape& x, const Shape& y, const Pool2dParams& p) {
+  PoolGeometry g;
+  g.src = onednn::f32_dense_desc(onednn::dims_of(x));
+  g.dst = onednn::f32_dense_desc(onednn::dims_of(y));
+  for (size_t i = 0; i < 2; ++i) {
+    g.strides.push_back(p.stride[i]);
+    g.kernel.push_back(p.kernel[i]);
+    g.padding_l.push_back(p.padding[i]);
+    g.padding_r.push_back((y[2 + i] - 1) * p.stride[i] + p.kernel[i] - x[2 + i] - p.padding[i]);
+  }
+  g.algorithm = p.kind == PoolKind::max ? dnnl::algorithm::pooling_max
+                : p.count_include_pad   ? dnnl::algorithm::pooling_avg_include_padding
+                                        : dnnl::algorithm::pooling_avg_exclude_padding;
+  return g;
+}
+
+onednn::PrimitiveKey pool_key(PoolKey kind, const Shape& x, const Shape& y, const Pool2dParams& p) {
+  onednn::PrimitiveKey key(kind);
+  key.add(x).add(y).add(p.kernel).add(p.stride).add(p.padding);
+  key.add(static_cast<int64_t>(p.kind)).add(p.count_include_pad);
+  return key;
+}
+
+dnnl::pooling_forward::primitive_desc forward_pd(const PoolGeometry& g, dnnl::prop_kind prop) {
+  dnnl::pooling_forward::desc desc(prop, g.algorithm, g.src, g.dst, g.strides, g.kernel, g.padding_l, g.padding_r);
+  return {desc, onednn::engine()};
+}
+
+struct PoolPlan {
+  PoolGeometry geometry;
+  dnnl::primitive primitive;
+};
+
+onednn::PrimitiveCache<PoolPlan>& plan_cache() {
+  static onednn::PrimitiveCache<PoolPlan> cache;
+  return cache;
+}
+
+const float* data(const TensorBase& t) { return static_cast<const float*>(t.raw_data()); }
+
+void pool2d_forward(const TensorBase& x, const Pool2dParams& p, const TensorBase& y) {
+  onednn::guarded("pool2d_forward", [&] {
+    if (y.numel() == 0) return;
+    auto plan = plan_cache().get(pool_key(kForward, x.shape(), y.shape(), p), [&] {
+      PoolGeometry g = geometry(x.shape(), y.shape(), p);
+      // Inference mode: no workspace, since our max backward does not need one.
+      return PoolPlan{g, dnnl::pooling_forward(forward_pd(g, dnnl::prop_kind::forward_inference))};
+    });
+    const TensorBase xd = onednn::dense(x);
+    plan->primitive.execute(onednn::stream(), {{DNNL_ARG_SRC, onednn::wrap(plan->geometry.src, data(xd))},
+                                               {DNNL_ARG_DST, onednn::wrap(plan->geometry.dst, data(y))}});
+    onednn::stream().wait();
+  });
+}
+
+void avg_pool_backward(const TensorBase& gy, const Pool2dParams& p, const TensorBase& gx) {
+  auto plan = plan_cache().get(pool_key(kBackward, gx.shape(), gy.shape(), p), [&] {
+    PoolGeometry g = geometry(gx.shape(), gy.shape(), p);
+    dnnl::pooling_backward::desc desc(g.algorithm, g.src, g.dst, g.strides, g.kernel, g.padding_l, g.padding_r);
+    dnnl::pooling_backward::primitive_desc pd(desc, onednn::engine(), forward_pd(g, dnnl::prop_kind::forward_training));
+    return PoolPlan{g, dnnl::pooling_backward(pd)};
+  });
+  const TensorBase gyd = onednn::dense(gy);
+  plan->primitive.execute(onednn::stream(), {{DNNL_ARG_DIFF_DST, onednn::wrap(plan->geometry.dst, data(gyd))},
+                                             {DNNL_ARG_DIFF_SRC, onednn::wrap(plan->geometry.src, data(gx))}});
+  onednn::stream().wait();
+}
+
+// gx (dense) gets each gy routed to the first maximum of its window of x; x and gy may be strided.
+void max_pool_backward(const TensorBase& x, const TensorBase& gy, const Pool2dParams& p, const TensorBase& gx) {
+  const int64_t C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
+  const int64_t Ho = gy.shape()[2], Wo = gy.shape()[3];
+  const Strides& sx = x.strides();
+  const Strides& sg = gy.strides();
+  const float* px = data(x);
+  const float* pgy = data(gy);
+  auto* pgx = static_cast<float*>(gx.raw_data());
+  std::fill(pgx, pgx + gx.numel(), 0.0f);
+  const int64_t planes = x.shape()[0] * C;
+  const int64_t work_per_plane = std::max<int64_t>(Ho * Wo * p.kernel[0] * p.kernel[1], 1);
+  // Planes are independent, so threads split them and no two threads write the same gx element.
+  parallel_for(0, planes, std::max<int64_t>(kParallelGrain / work_per_plane, 1), [&](int64_t lo, int64_t hi) {
+    for (int64_t plane = lo; plane < hi; ++plane) {
+      const int64_t n = plane / C, c = plane % C;
+      const float* xp = px + n * sx[0] + c * sx[1];
+      const float* gyp = pgy + n * sg[0] + c * sg[1];
+      float* gxp = pgx + plane * H * W;
+      for (int64_t ho = 0; ho < Ho; ++ho) {
+        const int64_t h_start = ho * p.stride[0] - p.padding[0];
+        const int64_t h0 = std::max<int64_t>(h_start, 0), h1 = std::min(h_start + p.kernel[0], H);
+        for (int64_t wo = 0; wo < Wo; ++wo) {
+          const int64_t w_start = wo * p.stride[1] - p.padding[1];
+          const int64_t w0 = std::max<int64_t>(w_start, 0), w1 = std::min(w_start + p.kernel[1], W);
+          if (h0 >= h1 || w0 >= w1) continue;
+          float best = -std::numeric_limits<float>::infinity();
+          int64_t best_h = h0, best_w = w0;
+          for (int64_t h = h0; h < h1; ++h) {
+            for (int64_t w = w0; w < w1; ++w) {
+              const float v = xp[h * sx[2] + w * sx[3]];
+              if (v > best) {  // strict: ties keep the first maximum
+                best = v;
+                best_h = h;
+                best_w = w;
+              }
+            }
+          }
+          gxp[best_h * W + best_w] += gyp[ho * sg[2] + wo * sg[3]];
+        }
+      }
+    }
+  });
+}
+
+void pool2d_backward(const TensorBase& x, const TensorBase& y, const TensorBase& gy, const Pool2dParams& p,
+                     const TensorBase& gx) {
+  (void)y;  // the window maxima are recomputed from x, which also tells where they sit
+  onednn::guarded("pool2d_backward", [&] {
+    if (gx.numel() == 0) return;
+    if (gy.numel() == 0) {
+      std::fill(static_cast<float*>(gx.raw_data()), static_cast<float*>(gx.raw_data()) + gx.numel(), 0.0f);
+      return;
+    }
+    if (p.kind == PoolKind::max) return max_pool_backward(x, gy, p, gx);
+    avg_pool_backward(gy, p, gx);
+  });
+}
+
+}  // namespace
+
+void register_pool(Registry& registry) {
+  registry.add<OpId::pool2d_forward>(Backend::cpu, DType::f32, pool2d_forward);
+  registry.add<OpId::pool2d_backward>(Backend::cpu, DType::f32, pool2d_backward);
+}
 
 }  // namespace dendrite::kernels::cpu

@@ -1,0 +1,44 @@
+#include "dendrite/kernels/cpu/onednn_engine.h"
+
+#include "dendrite/kernels/registry.h"
+
+namespace dendrite::kernels::cpu::onednn {
+
+dnnl::engine& engine() {
+  static dnnl::engine cpu_engine(dnnl::engine::kind::cpu, 0);
+  return cpu_engine;
+}
+
+dnnl::stream& stream() {
+  thread_local dnnl::stream thread_stream(engine());
+  return thread_stream;
+}
+
+dnnl::memory::dims dims_of(const Shape& shape) { return dnnl::memory::dims(shape.begin(), shape.end()); }
+
+dnnl::memory::desc f32_desc(const dnnl::memory::dims& dims, const dnnl::memory::dims& strides) {
+  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, strides);
+}
+
+dnnl::memory::desc f32_dense_desc(const dnnl::memory::dims& dims) {
+  return f32_desc(dims, dims_of(contiguous_strides(Shape(dims.begin(), dims.end()))));
+}
+
+dnnl::memory wrap(const dnnl::memory::desc& desc, const float* data) {
+  // oneDNN's handle is non-const even for inputs; the primitive only reads its sources.
+  return dnnl::memory(desc, engine(), const_cast<float*>(data));
+}
+
+TensorBase dense(const TensorBase& t) {
+  if (t.is_contiguous()) return t;
+  TensorBase copy = TensorBase::empty(t.shape(), t.dtype());
+  // The cpu copy kernel when there is one, else the reference one: never the thread's pinned
+  // backend order, which a test may have narrowed to this backend alone.
+  const Registry& registry = Registry::global();
+  auto fn = registry.find<OpId::copy>(Backend::cpu, t.dtype());
+  if (fn == nullptr) fn = registry.find<OpId::copy>(Backend::reference, t.dtype());
+  fn(t, copy);
+  return copy;
+}
+
+}  // namespace dendrite::kernels::cpu::onednn

@@ -1,0 +1,47 @@
+// What every oneDNN-backed cpu kernel shares: the one CPU engine of the process, a stream per
+// calling thread, memory objects over our tensors' buffers (no copies), and the translation of
+// oneDNN failures into dendrite::Error.
+//
+// Thread-safety: the engine is created once and is immutable; streams are thread_local because a
+// oneDNN stream is not meant to be driven from several threads at once. Primitives themselves are
+// immutable and may run concurrently from any thread.
+#pragma once
+
+#include <dnnl.hpp>
+#include <utility>
+
+#include "dendrite/core/error.h"
+#include "dendrite/core/tensor_base.h"
+
+namespace dendrite::kernels::cpu::onednn {
+
+dnnl::engine& engine();
+dnnl::stream& stream();
+
+// Dims and strides of t as oneDNN wants them (int64 both, so only a container change).
+dnnl::memory::dims dims_of(const Shape& shape);
+// A plain f32 descriptor with the given dims and strides; throws dnnl::error when oneDNN refuses
+// the layout (for instance overlapping strides), which callers treat as "copy and retry".
+dnnl::memory::desc f32_desc(const dnnl::memory::dims& dims, const dnnl::memory::dims& strides);
+// A dense row-major f32 descriptor.
+dnnl::memory::desc f32_dense_desc(const dnnl::memory::dims& dims);
+
+// A memory object that reads and writes `data` in place.
+dnnl::memory wrap(const dnnl::memory::desc& desc, const float* data);
+
+// t itself when it is dense row-major, otherwise a dense copy (made with the registered copy
+// kernel). oneDNN's fast paths want plain layouts; a copy costs far less than a reference loop.
+TensorBase dense(const TensorBase& t);
+
+// Runs body(); a dnnl::error escaping it becomes a dendrite::Error naming the op, so that a
+// oneDNN refusal surfaces as a catchable error rather than a crash.
+template <typename Body>
+void guarded(const char* op, Body&& body) {
+  try {
+    std::forward<Body>(body)();
+  } catch (const dnnl::error& e) {
+    fail("{}: oneDNN failed: {} (status {})", op, e.what(), static_cast<int>(e.status));
+  }
+}
+
+}  // namespace dendrite::kernels::cpu::onednn
