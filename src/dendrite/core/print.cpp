@@ -21,7 +21,7 @@ std::string format_element(const TensorBase& t, int64_t offset, const PrintOptio
 void print_axis(std::string& out, const TensorBase& t, size_t axis, int64_t offset, int indent,
                 const PrintOptions& options) {
   const int64_t n = t.shape()[axis];
-  const bool elide = n > options.threshold;
+  const bool elide = n > options.threshold && n > 2 * options.edge_items;
   out += '[';
   for (int64_t i = 0; i < n; ++i) {
     if (elide && i == options.edge_items) {

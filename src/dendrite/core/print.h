@@ -1,6 +1,6 @@
 // Printing tensors in the familiar nested-bracket form, eliding the middle of large axes:
 //   tensor([[0.1000, -1.2000],
-//           [3.0000,  4.5000]], f32 [2, 2])
+//           [3.0000, 4.5000]], f32 [2, 2])
 #pragma once
 
 #include <iosfwd>

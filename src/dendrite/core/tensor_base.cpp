@@ -12,11 +12,16 @@ TensorBase TensorBase::empty(const Shape& shape, DType dtype, Device device) {
   return TensorBase(std::move(impl));
 }
 
-int64_t TensorBase::size(int64_t axis) const { return shape()[normalize_axis("size", axis, dim())]; }
+int64_t TensorBase::size(int64_t axis) const {
+  DENDRITE_CHECK(dim() > 0, "size: a zero-dimensional tensor has no axis {}", axis);
+  return shape()[normalize_axis("size", axis, dim())]; }
 
-int64_t TensorBase::stride(int64_t axis) const { return strides()[normalize_axis("stride", axis, dim())]; }
+int64_t TensorBase::stride(int64_t axis) const {
+  DENDRITE_CHECK(dim() > 0, "stride: a zero-dimensional tensor has no axis {}", axis);
+  return strides()[normalize_axis("stride", axis, dim())]; }
 
 bool TensorBase::is_contiguous() const {
+  if (numel() == 0) return true;
   int64_t expected = 1;
   for (size_t i = shape().size(); i-- > 0;) {
     if (shape()[i] == 1) continue;

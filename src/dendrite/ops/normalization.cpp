@@ -1,2 +1,106 @@
-// Implemented by the normalization family; see normalization.h.
+// Layer normalisation (Ba, Kiros & Hinton 2016) and batch normalisation (Ioffe & Szegedy 2015),
+// written as compositions of differentiable elementwise ops and reductions: their gradients come
+// from those ops, so there is no hand-written backward to get wrong (STYLE.md: few primitives,
+// composites built from them). A fused kernel belongs here only once a benchmark shows it pays.
 #include "dendrite/ops/normalization.h"
+
+#include "dendrite/ops/elementwise.h"
+#include "dendrite/ops/reduction.h"
+
+namespace dendrite {
+
+namespace {
+
+// (x - mean) / sqrt(var + eps) over `axes`, with the biased variance; also returns the mean and the
+// biased variance (keepdim shapes) for callers that track running statistics.
+struct Normalized {
+  Tensor y, mean, var;
+};
+
+Normalized normalize(const Tensor& x, const std::vector<int64_t>& axes, double eps) {
+  Tensor mu = mean(x, axes, true);
+  Tensor centered = x - mu;
+  Tensor var = mean(centered * centered, axes, true);
+  return {centered * rsqrt(var + eps), mu, var};
+}
+
+// Checks an optional per-feature parameter (weight, bias, running statistic) against its expected
+// shape and the input's dtype.
+void check_param(const char* op, const char* what, const Tensor& p, const Shape& expected, const Tensor& x,
+                 const char* expected_what) {
+  if (!p.defined()) return;
+  DENDRITE_CHECK(p.shape() == expected, "{}: {} has shape {}, expected {} {} for input {}", op, what,
+                 to_string(p.shape()), expected_what, to_string(expected), to_string(x.shape()));
+  DENDRITE_CHECK(p.dtype() == x.dtype(), "{}: {} is {} but the input is {}", op, what, describe(p), describe(x));
+}
+
+}  // namespace
+
+Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& weight, const Tensor& bias,
+                  double eps) {
+  DENDRITE_CHECK(is_floating(x.dtype()), "layer_norm: needs a floating-point tensor, got {}", describe(x));
+  const auto k = static_cast<int64_t>(normalized_shape.size());
+  // An empty normalized_shape would mean "reduce over nothing", which the reductions read as "all".
+  DENDRITE_CHECK(k > 0, "layer_norm: normalized_shape must not be empty (input {})", to_string(x.shape()));
+  DENDRITE_CHECK(k <= x.dim() && Shape(x.shape().end() - k, x.shape().end()) == normalized_shape,
+                 "layer_norm: normalized_shape {} does not match the trailing dimensions of input {}",
+                 to_string(normalized_shape), to_string(x.shape()));
+  check_param("layer_norm", "weight", weight, normalized_shape, x, "normalized_shape");
+  check_param("layer_norm", "bias", bias, normalized_shape, x, "normalized_shape");
+
+  std::vector<int64_t> axes;
+  for (int64_t i = x.dim() - k; i < x.dim(); ++i) axes.push_back(i);
+  Tensor y = normalize(x, axes, eps).y;
+  if (weight.defined()) y = y * weight;
+  if (bias.defined()) y = y + bias;
+  return y;
+}
+
+Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
+                  const Tensor& bias, bool training, double momentum, double eps) {
+  DENDRITE_CHECK(is_floating(x.dtype()), "batch_norm: needs a floating-point tensor, got {}", describe(x));
+  DENDRITE_CHECK(x.dim() >= 2, "batch_norm: expects an input of rank >= 2 [N, C, ...], got shape {}",
+                 to_string(x.shape()));
+  const int64_t channels = x.size(1);
+  const Shape per_channel{channels};
+  check_param("batch_norm", "running_mean", running_mean, per_channel, x, "[C] =");
+  check_param("batch_norm", "running_var", running_var, per_channel, x, "[C] =");
+  check_param("batch_norm", "weight", weight, per_channel, x, "[C] =");
+  check_param("batch_norm", "bias", bias, per_channel, x, "[C] =");
+  DENDRITE_CHECK(running_mean.defined() == running_var.defined(),
+                 "batch_norm: running_mean and running_var must be given together");
+
+  // Per-channel tensors broadcast against x as [1, C, 1, ...].
+  Shape channel_shape(static_cast<size_t>(x.dim()), 1);
+  channel_shape[1] = channels;
+  std::vector<int64_t> axes{0};
+  for (int64_t i = 2; i < x.dim(); ++i) axes.push_back(i);
+
+  Tensor y;
+  if (training) {
+    const int64_t count = channels == 0 ? 0 : x.numel() / channels;
+    DENDRITE_CHECK(count > 1, "batch_norm: expected more than 1 value per channel when training, got input {}",
+                   to_string(x.shape()));
+    Normalized n = normalize(x, axes, eps);
+    y = n.y;
+    if (running_mean.defined()) {
+      autograd::NoGradGuard no_grad;
+      // PyTorch's convention: the running variance is the unbiased estimate, while normalising
+      // uses the biased one.
+      const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
+      mul_(running_mean, 1.0 - momentum);
+      add_(running_mean, n.mean.reshape(per_channel), momentum);
+      mul_(running_var, 1.0 - momentum);
+      add_(running_var, n.var.reshape(per_channel), momentum * unbias);
+    }
+  } else {
+    DENDRITE_CHECK(running_mean.defined(), "batch_norm: evaluation mode needs running_mean and running_var (input {})",
+                   to_string(x.shape()));
+    y = (x - running_mean.reshape(channel_shape)) * rsqrt(running_var.reshape(channel_shape) + eps);
+  }
+  if (weight.defined()) y = y * weight.reshape(channel_shape);
+  if (bias.defined()) y = y + bias.reshape(channel_shape);
+  return y;
+}
+
+}  // namespace dendrite

@@ -215,6 +215,7 @@ Tensor Tensor::expand(const Shape& shape) const {
     }
     int64_t have = this->shape()[i - lead];
     if (want == -1) want = have;
+    DENDRITE_CHECK(want >= 0, "expand: invalid size {} for axis {} in {}", want, i, to_string(shape));
     DENDRITE_CHECK(have == want || have == 1, "expand: cannot expand {} to {} (axis {} has size {}, not 1)",
                    to_string(this->shape()), to_string(shape), i, have);
     shape_out[i] = want;
