@@ -1,0 +1,1 @@
+// Placeholder so the layer's library has a source until its first file lands; delete then.
