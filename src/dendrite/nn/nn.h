@@ -1,0 +1,23 @@
+// nn: the building blocks of networks, on top of the differentiable ops.
+//
+//   Module        named parameters (trainable) and buffers (state), child modules, train/eval
+//   layers        Linear, Conv2d, pooling, normalisation, Dropout, Embedding, activations
+//   Sequential    a chain of modules: Sequential{Linear(784, 512), ReLU(), Linear(512, 10)}
+//   init          Kaiming / Xavier initialisers, filling parameters in place
+//   losses        cross_entropy, mse_loss, binary_cross_entropy_with_logits
+//
+// Data moves through Module::forward as Tensors; gradients flow back through the ops' autograd
+// records into each parameter's .grad(), which an optimiser (optim/) then applies.
+#pragma once
+
+#include "dendrite/nn/activation.h"
+#include "dendrite/nn/conv.h"
+#include "dendrite/nn/init.h"
+#include "dendrite/nn/layers.h"
+#include "dendrite/nn/linear.h"
+#include "dendrite/nn/losses.h"
+#include "dendrite/nn/module.h"
+#include "dendrite/nn/normalization.h"
+#include "dendrite/nn/pooling.h"
+#include "dendrite/nn/sequential.h"
+#include "dendrite/nn/size2.h"
