@@ -1,1 +1,0 @@
-// Placeholder so the layer's library has a source until its first file lands; delete then.

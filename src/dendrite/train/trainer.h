@@ -1,0 +1,122 @@
+// Trainer: the supervised classification loop, with everything a run leaves behind.
+//
+//   dd::train::Trainer trainer(net, opt, train_loader, &test_loader,
+//                              {.epochs = 10, .out_dir = "runs/cnn", .seed = 1});
+//   dd::train::RunSummary summary = trainer.fit();          // or trainer.resume("runs/cnn")
+//
+// Each epoch: train mode, forward, cross-entropy, backward, optional global-norm clipping, the
+// schedule's learning rate, step; then evaluation (eval mode, no grad) on the test loader. The run
+// directory receives
+//
+//   config.toml     the caller's resolved recipe, verbatim (options.config)
+//   metrics.jsonl   {"kind":"train",...} every log_every steps, {"kind":"epoch",...} per epoch
+//   summary.json    test_accuracy, test_loss, train_samples_per_sec, wall_seconds, epochs, steps, ...
+//   last/, best/    checkpoints (checkpoint.h): the latest, and the best by test accuracy
+//   curves.svg      loss and accuracy against step
+//
+// Resuming restores weights, optimiser state (and so the schedule, a function of the step), the
+// random generators and the data loader's epoch and batch, so an interrupted run continued with
+// resume() ends with the same weights, bit for bit, as one that was never interrupted (same seed
+// and thread count). A stop request (should_stop, or Ctrl-C with handle_sigint) ends the run after
+// the current step with a checkpoint of that position.
+//
+// Thread-safety: a Trainer drives its model, optimiser and loaders from the calling thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "dendrite/data/dataloader.h"
+#include "dendrite/nn/module.h"
+#include "dendrite/optim/optimizer.h"
+#include "dendrite/optim/schedule.h"
+#include "dendrite/train/checkpoint.h"
+#include "dendrite/train/metrics.h"
+#include "dendrite/train/progress.h"
+
+namespace dendrite::train {
+
+struct TrainerOptions {
+  int64_t epochs = 10;
+  std::filesystem::path out_dir = "runs/run";
+  int64_t log_every = 50;        // steps between "train" records in metrics.jsonl
+  bool eval_every_epoch = true;  // otherwise only after the last epoch
+  uint64_t seed = 0;             // seeds default_generator() (dropout) when a fresh run starts
+  int threads = 0;               // set_num_threads when > 0
+  int64_t checkpoint_every = 0;  // steps between mid-epoch saves of last/; 0: at epoch ends only
+  double clip_grad_norm = 0.0;   // global L2 norm bound; 0: no clipping
+  double label_smoothing = 0.0;
+  const optim::LRScheduler* scheduler = nullptr;  // sets the lr before every step when given
+  std::string config{};                           // the resolved recipe, written verbatim to config_file
+  std::string config_file = "config.toml";
+  std::string name{};  // the run's name in curves.svg; the directory's name when empty
+  // Progress display: a bar on a terminal, periodic lines otherwise (progress.h); null for none.
+  std::ostream* progress = nullptr;
+  bool progress_terminal = false;  // whether `progress` is a terminal (stdout_is_terminal())
+  // Polled after every step; true ends the run there, with a checkpoint of the position.
+  std::function<bool()> should_stop{};
+  bool handle_sigint = false;  // the first Ctrl-C requests a stop; a second one kills as usual
+  // Generators saved and restored besides default_generator() (e.g. one passed to a Dropout).
+  std::vector<std::pair<std::string, Generator*>> generators{};
+};
+
+struct EvalResult {
+  double loss = 0.0;      // mean cross-entropy per example
+  double accuracy = 0.0;  // fraction of examples whose argmax is the label
+  int64_t examples = 0;
+};
+
+struct RunSummary {
+  bool completed = false;  // false when a stop request ended the run early
+  int64_t epochs = 0;      // epochs finished
+  int64_t steps = 0;
+  double train_loss = 0.0;  // mean over the last finished epoch
+  double train_accuracy = 0.0;
+  std::optional<EvalResult> test{};  // the last evaluation
+  double best_test_accuracy = 0.0;
+  int64_t best_epoch = -1;             // 1-based; -1 without evaluation
+  double train_samples_per_sec = 0.0;  // training steps only, this process
+  double wall_seconds = 0.0;           // the whole run, including earlier sessions of a resumed run
+};
+
+class Trainer {
+ public:
+  // The trainer keeps references: model, optimizer and loaders must outlive it. test_loader may be
+  // null (no evaluation, no best/ checkpoint).
+  Trainer(nn::Module& model, optim::Optimizer& optimizer, data::DataLoader& train_loader, data::DataLoader* test_loader,
+          TrainerOptions options);
+
+  // A fresh run into options.out_dir, which must not hold a run already (it may exist empty).
+  RunSummary fit();
+  // Continues the run in `run_dir` from its last/ checkpoint up to options.epochs; the run's files
+  // stay in run_dir (options.out_dir is ignored, config is left as it was).
+  RunSummary resume(const std::filesystem::path& run_dir);
+
+  // Loss and accuracy of the model over `loader` in eval mode, without recording gradients.
+  EvalResult evaluate(data::DataLoader& loader);
+
+ private:
+  RunSummary run(const std::filesystem::path& dir, TrainerState state);
+  // One epoch from state.batch on; false when a stop request ended it early.
+  bool train_epoch(TrainerState& state, MetricsLogger& log, ProgressBar* bar, double& train_seconds, int64_t& samples);
+  void checkpoint(const std::filesystem::path& dir, TrainerState state);
+  bool stop_requested() const;
+
+  nn::Module& model_;
+  optim::Optimizer& optimizer_;
+  data::DataLoader& train_loader_;
+  data::DataLoader* test_loader_;
+  TrainerOptions options_;
+  std::filesystem::path run_dir_;
+  std::chrono::steady_clock::time_point wall_start_{};  // when this session's run() began
+  double earlier_wall_ = 0.0;                           // wall seconds of earlier sessions of the run
+};
+
+}  // namespace dendrite::train
