@@ -12,22 +12,18 @@
 //   kernels   the (op, backend, dtype) registry: reference, cpu (oneDNN + OpenMP loops)
 //   autograd  the eager tape and backward engine
 //   ops       the differentiable functions below, forward and backward side by side
+//   nn        Module, layers, initialisation, losses
+//   optim     optimisers, learning-rate schedules, gradient clipping
+//   data      datasets, the DataLoader, transforms, IDX and PNG readers
+//   train     the Trainer, safetensors checkpoints, metrics, progress, curves
 #pragma once
 
 #include "dendrite/core/error.h"
 #include "dendrite/core/print.h"
 #include "dendrite/core/random.h"
 #include "dendrite/core/threading.h"
-#include "dendrite/ops/conv.h"
-#include "dendrite/ops/creation.h"
-#include "dendrite/ops/dropout.h"
-#include "dendrite/ops/elementwise.h"
-#include "dendrite/ops/indexing.h"
-#include "dendrite/ops/join.h"
-#include "dendrite/ops/linalg.h"
-#include "dendrite/ops/normalization.h"
-#include "dendrite/ops/pooling.h"
-#include "dendrite/ops/reduction.h"
-#include "dendrite/ops/softmax.h"
-#include "dendrite/ops/tensor.h"
-#include "dendrite/ops/views.h"
+#include "dendrite/data/data.h"
+#include "dendrite/nn/nn.h"
+#include "dendrite/ops/ops.h"
+#include "dendrite/optim/optim.h"
+#include "dendrite/train/train.h"

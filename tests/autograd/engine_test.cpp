@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "dendrite/dendrite.h"
+#include "dendrite/ops/ops.h"
 
 namespace dendrite {
 namespace {

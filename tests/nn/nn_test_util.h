@@ -8,8 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "dendrite/dendrite.h"
 #include "dendrite/nn/nn.h"
+#include "dendrite/ops/ops.h"
+#include "dendrite/nn/nn.h"
+#include "dendrite/ops/ops.h"
 
 namespace dendrite::nn::testing {
 

@@ -8,7 +8,7 @@
 #include <functional>
 #include <string>
 
-#include "dendrite/dendrite.h"
+#include "dendrite/ops/ops.h"
 
 namespace dendrite {
 namespace {

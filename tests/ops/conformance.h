@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "dendrite/dendrite.h"
+#include "dendrite/ops/ops.h"
 
 namespace dendrite::testing {
 

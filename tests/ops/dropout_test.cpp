@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "dendrite/dendrite.h"
+#include "dendrite/ops/ops.h"
 
 namespace dendrite {
 namespace {

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <string>
 
-#include "dendrite/dendrite.h"
+#include "dendrite/ops/ops.h"
 
 namespace dendrite {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "dendrite/dendrite.h"
+#include "dendrite/ops/ops.h"
 
 namespace dendrite {
 namespace {

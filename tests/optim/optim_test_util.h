@@ -6,7 +6,9 @@
 #include <cmath>
 #include <vector>
 
-#include "dendrite/dendrite.h"
+#include "dendrite/ops/ops.h"
+#include "dendrite/optim/optim.h"
+#include "dendrite/ops/ops.h"
 #include "dendrite/optim/optim.h"
 
 namespace dendrite::optim::testing {

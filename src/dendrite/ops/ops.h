@@ -1,0 +1,20 @@
+// The ops layer's public headers: every differentiable function and the Tensor handle.
+#pragma once
+
+#include "dendrite/core/error.h"
+#include "dendrite/core/print.h"
+#include "dendrite/core/random.h"
+#include "dendrite/core/threading.h"
+#include "dendrite/ops/conv.h"
+#include "dendrite/ops/creation.h"
+#include "dendrite/ops/dropout.h"
+#include "dendrite/ops/elementwise.h"
+#include "dendrite/ops/indexing.h"
+#include "dendrite/ops/join.h"
+#include "dendrite/ops/linalg.h"
+#include "dendrite/ops/normalization.h"
+#include "dendrite/ops/pooling.h"
+#include "dendrite/ops/reduction.h"
+#include "dendrite/ops/softmax.h"
+#include "dendrite/ops/tensor.h"
+#include "dendrite/ops/views.h"
