@@ -3,8 +3,6 @@
 #include "dendrite/core/print.h"
 
 #include <gtest/gtest.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <sstream>
@@ -94,25 +92,14 @@ TEST(PrintTest, UndefinedAndStream) {
   EXPECT_EQ(os.str(), to_string(t));
 }
 
-// When an axis is longer than `threshold` but not longer than 2 * edge_items, print_axis jumps
-// from index edge_items back to n - edge_items - 1 <= edge_items, reaches edge_items again and
-// loops forever, growing the string. PyTorch prints such an axis whole. The fix is to elide only
-// when n > 2 * edge_items as well. Run in a child process with an alarm and a memory cap so the
-// loop fails the test instead of hanging it.
-[[noreturn]] void print_short_axis_above_threshold() {
-  alarm(1);
-  const rlimit one_gib{1L << 30, 1L << 30};
-  setrlimit(RLIMIT_AS, &one_gib);
+// An axis longer than `threshold` but not longer than 2 * edge_items is printed whole, as PyTorch
+// does. (Eliding it used to jump back before edge_items and loop forever.)
+TEST(PrintTest, ShortAxisAboveThresholdPrintsWhole) {
   PrintOptions options;
   options.precision = 0;
   options.edge_items = 3;
   options.threshold = 2;
-  std::_Exit(to_string(iota({5}), options) == "tensor([0, 1, 2, 3, 4], f32 [5])" ? 0 : 1);
-}
-
-TEST(PrintDeathTest, ShortAxisAboveThresholdPrintsWhole) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
-  EXPECT_EXIT(print_short_axis_above_threshold(), ::testing::ExitedWithCode(0), "");
+  EXPECT_EQ(to_string(iota({5}), options), "tensor([0, 1, 2, 3, 4], f32 [5])");
 }
 
 }  // namespace
