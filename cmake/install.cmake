@@ -54,3 +54,8 @@ endif()
 if(EXISTS ${PROJECT_SOURCE_DIR}/recipes)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/recipes/ DESTINATION ${CMAKE_INSTALL_DATADIR}/dendrite/recipes)
 endif()
+
+# The `dendrite` command and its built-in recipes (it looks in <prefix>/share/dendrite/recipes).
+install(TARGETS dendrite_command RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/recipes/ DESTINATION ${CMAKE_INSTALL_DATADIR}/dendrite/recipes
+        FILES_MATCHING PATTERN "*.toml")

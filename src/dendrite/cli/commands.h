@@ -1,0 +1,50 @@
+// The `dendrite` subcommands as functions, so tests drive them in-process exactly as the command
+// line does (run_cli) and main.cpp only forwards argv. Each returns the process exit status and
+// throws dendrite::Error for user mistakes; run_cli turns those into "dendrite: error: ..." lines.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace dendrite::cli {
+
+struct TrainArgs {
+  std::string recipe;  // a built-in recipe's name or a .toml path; may be empty with resume
+  std::optional<int64_t> epochs, batch, threads, seed, limit_train, limit_test;
+  std::optional<double> lr;
+  std::optional<std::string> out;
+  std::string resume;             // a run directory to continue
+  std::vector<std::string> sets;  // "section.key=value" overrides, applied before the flags above
+  bool print_recipe = false;      // print the resolved recipe and stop
+};
+
+struct EvalArgs {
+  std::string run_dir;
+  std::string checkpoint = "best";  // "best" (falls back to "last" when absent) or "last"
+  std::optional<int64_t> threads, batch, limit_test;
+};
+
+struct PredictArgs {
+  std::string run_dir;
+  std::vector<std::string> files;
+  std::string checkpoint = "best";
+  int64_t top = 1;  // classes shown per image
+  std::optional<int64_t> threads;
+};
+
+// `terminal`: whether `out` is a terminal (a redrawn progress bar) or not (plain lines).
+int train_command(const TrainArgs& args, std::ostream& out, bool terminal);
+int eval_command(const EvalArgs& args, std::ostream& out);
+int predict_command(const PredictArgs& args, std::ostream& out);
+int recipes_command(std::ostream& out);
+
+// Parses argv (argv[0] is the program) with CLI11 and runs the subcommand. Help goes to `out`
+// (status 0); a usage error or a dendrite::Error prints one "dendrite: error: <message>" line to
+// `err` (status 1). Never throws.
+int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err, bool terminal = false);
+
+}  // namespace dendrite::cli

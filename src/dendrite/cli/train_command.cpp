@@ -1,0 +1,135 @@
+// `dendrite train`: recipe -> data, model, optimiser, schedule, loaders -> train::Trainer.
+#include <fmt/format.h>
+
+#include "dendrite/cli/builders.h"
+#include "dendrite/cli/commands.h"
+#include "dendrite/cli/models.h"
+#include "dendrite/cli/recipe_files.h"
+#include "dendrite/cli/run_dir.h"
+#include "dendrite/core/error.h"
+#include "dendrite/core/random.h"
+#include "dendrite/core/threading.h"
+#include "dendrite/data/dataloader.h"
+#include "dendrite/train/atomic_file.h"
+#include "dendrite/train/trainer.h"
+
+namespace dendrite::cli {
+namespace fs = std::filesystem;
+namespace {
+
+struct Resolved {
+  Recipe recipe;
+  std::string source;  // names the recipe in messages
+  fs::path run_dir;
+  bool resume = false;
+};
+
+void apply_flags(Recipe& r, const TrainArgs& a) {
+  for (const std::string& assignment : a.sets) set_recipe_key(r, assignment);
+  if (a.epochs) r.train.epochs = *a.epochs;
+  if (a.batch) r.train.batch = *a.batch;
+  if (a.lr) r.optim.lr = *a.lr;
+  if (a.threads) r.train.threads = *a.threads;
+  if (a.seed) r.train.seed = *a.seed;
+  if (a.out) r.train.out = *a.out;
+  if (a.limit_train) r.data.limit_train = *a.limit_train;
+  if (a.limit_test) r.data.limit_test = *a.limit_test;
+}
+
+// A resumed run keeps its config.toml: only the length of the run and the thread count may change,
+// since anything else would make the continuation differ from the run it continues.
+Resolved resolve_resume(const TrainArgs& a) {
+  Resolved r{read_run_recipe(a.resume), (fs::path(a.resume) / kConfigFile).string(), a.resume, true};
+  if (!a.recipe.empty()) {
+    const Recipe given = parse_recipe_file(resolve_recipe(a.recipe));
+    DENDRITE_CHECK(given.name == r.recipe.name, "--resume {}: the run is of recipe '{}', not '{}'", a.resume,
+                   r.recipe.name, given.name);
+  }
+  const bool fixed = a.batch || a.lr || a.seed || a.out || a.limit_train || a.limit_test || !a.sets.empty();
+  DENDRITE_CHECK(!fixed, "--resume {}: only --epochs and --threads may change when resuming ({} fixes the rest)",
+                 a.resume, r.source);
+  if (a.epochs) r.recipe.train.epochs = *a.epochs;
+  if (a.threads) r.recipe.train.threads = *a.threads;
+  return r;
+}
+
+Resolved resolve(const TrainArgs& a) {
+  if (!a.resume.empty()) return resolve_resume(a);
+  DENDRITE_CHECK(!a.recipe.empty(), "train: give a RECIPE (`dendrite recipes` lists them) or --resume RUN_DIR");
+  const fs::path file = resolve_recipe(a.recipe);
+  Resolved r{parse_recipe_file(file), file.string(), {}, false};
+  apply_flags(r.recipe, a);
+  validate_recipe(r.recipe, r.source);
+  r.run_dir = r.recipe.train.out.empty() ? default_run_dir(r.recipe.name) : fs::path(r.recipe.train.out);
+  return r;
+}
+
+}  // namespace
+
+int train_command(const TrainArgs& args, std::ostream& out, bool terminal) {
+  Resolved r = resolve(args);
+  validate_recipe(r.recipe, r.source);
+  const Recipe& recipe = r.recipe;
+  if (args.print_recipe) {
+    out << to_toml(recipe);
+    return 0;
+  }
+  if (recipe.train.threads > 0) set_num_threads(static_cast<int>(recipe.train.threads));
+
+  RecipeData data = load_data(recipe);
+  manual_seed(static_cast<uint64_t>(recipe.train.seed));
+  std::shared_ptr<nn::Sequential> model = build_model(recipe.model);
+  std::unique_ptr<optim::Optimizer> optimizer = build_optimizer(recipe.optim, model->named_parameters());
+  data::DataLoader train_loader(data.train, {.batch = recipe.train.batch,
+                                             .shuffle = true,
+                                             .seed = static_cast<uint64_t>(recipe.train.seed),
+                                             .transform = train_transform(recipe)});
+  data::DataLoader test_loader(data.test, {.batch = recipe.train.eval_batch, .transform = eval_transform(recipe)});
+  std::unique_ptr<optim::LRScheduler> schedule =
+      build_schedule(recipe.schedule, recipe.optim.lr, recipe.train.epochs, train_loader.num_batches());
+
+  train::Trainer trainer(*model, *optimizer, train_loader, &test_loader,
+                         {.epochs = recipe.train.epochs,
+                          .out_dir = r.run_dir,
+                          .log_every = recipe.train.log_every,
+                          .seed = static_cast<uint64_t>(recipe.train.seed),
+                          .threads = static_cast<int>(recipe.train.threads),
+                          .checkpoint_every = recipe.train.checkpoint_every,
+                          .clip_grad_norm = recipe.optim.clip_grad_norm,
+                          .label_smoothing = recipe.train.label_smoothing,
+                          .scheduler = schedule.get(),
+                          .config = to_toml(recipe),
+                          .config_file = kConfigFile,
+                          .name = recipe.name,
+                          .progress = &out,
+                          .progress_terminal = terminal,
+                          .handle_sigint = true});
+
+  out << fmt::format("{} {}: {} parameters, {} training and {} test examples, {} threads -> {}\n",
+                     r.resume ? "resuming" : "training", recipe.name, model->parameter_count(), data.train.size(),
+                     data.test.size(), num_threads(), r.run_dir.string());
+  out.flush();
+  train::RunSummary summary;
+  if (r.resume) {
+    // The run's length or threads may have changed: its config says what it now is, also when
+    // this session is interrupted in turn.
+    train::write_file_atomically(r.run_dir / kConfigFile, to_toml(recipe));
+    summary = trainer.resume(r.run_dir);
+  } else {
+    summary = trainer.fit();
+  }
+
+  if (!summary.completed) {
+    out << fmt::format("stopped after {} steps; continue with: dendrite train --resume {}\n", summary.steps,
+                       r.run_dir.string());
+    return 130;  // the shell's status for a run ended by Ctrl-C
+  }
+  if (summary.test)
+    out << fmt::format("test accuracy {:.4f} (best {:.4f} at epoch {}), test loss {:.4f}\n", summary.test->accuracy,
+                       summary.best_test_accuracy, summary.best_epoch, summary.test->loss);
+  out << fmt::format("{} epochs, {} steps in {:.1f} s ({:.0f} training samples/s); run saved in {}\n", summary.epochs,
+                     summary.steps, summary.wall_seconds, summary.train_samples_per_sec, r.run_dir.string());
+  return 0;
+}
+
+}  // namespace dendrite::cli
