@@ -112,6 +112,7 @@ void conv2d_forward(const TensorBase& x, const TensorBase& w, const TensorBase& 
       bd = onednn::dense(bias);
       args.emplace(DNNL_ARG_BIAS, onednn::wrap(g.bias, data(bd)));
     }
+    std::lock_guard run_lock(onednn::execution_lock(plan.get()));
     plan->primitive.execute(onednn::stream(), args);
     onednn::stream().wait();
   });
@@ -125,6 +126,7 @@ void conv2d_backward_data(const TensorBase& gy, const TensorBase& w, const Conv2
         plan_cache().get(key, [&] { return make_backward_data(geometry(gx.shape(), w.shape(), gy.shape(), p)); });
     const TensorBase gyd = onednn::dense(gy), wd = onednn::dense(w);
     const ConvGeometry& g = plan->geometry;
+    std::lock_guard run_lock(onednn::execution_lock(plan.get()));
     plan->primitive.execute(onednn::stream(), {{DNNL_ARG_DIFF_DST, onednn::wrap(g.dst, data(gyd))},
                                                {DNNL_ARG_WEIGHTS, onednn::wrap(g.weights, data(wd))},
                                                {DNNL_ARG_DIFF_SRC, onednn::wrap(g.src, data(gx))}});
@@ -155,6 +157,7 @@ void conv2d_backward_weights(const TensorBase& x, const TensorBase& gy, const Co
                                          {DNNL_ARG_DIFF_DST, onednn::wrap(g.dst, data(gyd))},
                                          {DNNL_ARG_DIFF_WEIGHTS, onednn::wrap(g.weights, data(gw))}};
     if (has_bias) args.emplace(DNNL_ARG_DIFF_BIAS, onednn::wrap(g.bias, data(gbias)));
+    std::lock_guard run_lock(onednn::execution_lock(plan.get()));
     plan->primitive.execute(onednn::stream(), args);
     onednn::stream().wait();
   });

@@ -154,6 +154,7 @@ bool run_matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias
     ma.set_data_handle(const_cast<float*>(pa + offsets[0]));
     mb.set_data_handle(const_cast<float*>(pb + offsets[1]));
     mo.set_data_handle(po + offsets[2]);
+    std::lock_guard run_lock(onednn::execution_lock(plan.get()));
     plan->primitive.execute(stream, args);
   });
   stream.wait();

@@ -1,5 +1,8 @@
 #include "dendrite/kernels/cpu/onednn_engine.h"
 
+#include <array>
+#include <cstdint>
+
 #include "dendrite/kernels/registry.h"
 
 namespace dendrite::kernels::cpu::onednn {
@@ -39,6 +42,11 @@ TensorBase dense(const TensorBase& t) {
   if (fn == nullptr) fn = registry.find<OpId::copy>(Backend::reference, t.dtype());
   fn(t, copy);
   return copy;
+}
+
+std::mutex& execution_lock(const void* primitive) {
+  static std::array<std::mutex, 64> locks;
+  return locks[(reinterpret_cast<uintptr_t>(primitive) >> 6) % locks.size()];
 }
 
 }  // namespace dendrite::kernels::cpu::onednn

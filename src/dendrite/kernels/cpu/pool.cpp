@@ -81,6 +81,7 @@ void pool2d_forward(const TensorBase& x, const Pool2dParams& p, const TensorBase
       return PoolPlan{g, dnnl::pooling_forward(forward_pd(g, dnnl::prop_kind::forward_inference))};
     });
     const TensorBase xd = onednn::dense(x);
+    std::lock_guard run_lock(onednn::execution_lock(plan.get()));
     plan->primitive.execute(onednn::stream(), {{DNNL_ARG_SRC, onednn::wrap(plan->geometry.src, data(xd))},
                                                {DNNL_ARG_DST, onednn::wrap(plan->geometry.dst, data(y))}});
     onednn::stream().wait();
@@ -95,6 +96,7 @@ void avg_pool_backward(const TensorBase& gy, const Pool2dParams& p, const Tensor
     return PoolPlan{g, dnnl::pooling_backward(pd)};
   });
   const TensorBase gyd = onednn::dense(gy);
+  std::lock_guard run_lock(onednn::execution_lock(plan.get()));
   plan->primitive.execute(onednn::stream(), {{DNNL_ARG_DIFF_DST, onednn::wrap(plan->geometry.dst, data(gyd))},
                                              {DNNL_ARG_DIFF_SRC, onednn::wrap(plan->geometry.src, data(gx))}});
   onednn::stream().wait();

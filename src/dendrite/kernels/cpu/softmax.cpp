@@ -60,6 +60,7 @@ void softmax_forward(const TensorBase& x, int64_t axis, bool log, const TensorBa
       return SoftmaxPlan{md, dnnl::softmax_v2_forward(forward_pd(md, log))};
     });
     const TensorBase xd = onednn::dense(x);
+    std::lock_guard run_lock(onednn::execution_lock(plan.get()));
     plan->primitive.execute(onednn::stream(), {{DNNL_ARG_SRC, onednn::wrap(plan->md, data(xd))},
                                                {DNNL_ARG_DST, onednn::wrap(plan->md, data(y))}});
     onednn::stream().wait();
@@ -77,6 +78,7 @@ void softmax_backward(const TensorBase& y, const TensorBase& gy, int64_t axis, b
       return SoftmaxPlan{md, dnnl::softmax_v2_backward(pd)};
     });
     const TensorBase yd = onednn::dense(y), gyd = onednn::dense(gy);
+    std::lock_guard run_lock(onednn::execution_lock(plan.get()));
     plan->primitive.execute(onednn::stream(), {{DNNL_ARG_DST, onednn::wrap(plan->md, data(yd))},
                                                {DNNL_ARG_DIFF_DST, onednn::wrap(plan->md, data(gyd))},
                                                {DNNL_ARG_DIFF_SRC, onednn::wrap(plan->md, data(gx))}});
