@@ -54,8 +54,11 @@ Tensor reduce_op(const char* name, ReduceOp op, const Tensor& x, const std::vect
   DENDRITE_CHECK(op == ReduceOp::sum || x.numel() > 0, "{}: cannot reduce an empty tensor {}", name, describe(x));
   Shape keep = kept_shape(name, x, axes);
   Tensor y_kept = reduce_kernel(op, x, keep);
-  Tensor y = keepdim ? y_kept : Tensor(y_kept.as_strided(dropped_shape(x.shape(), keep, axes, x.dim()),
-                                                         contiguous_strides(dropped_shape(x.shape(), keep, axes, x.dim())), 0));
+  Tensor y = y_kept;
+  if (!keepdim) {
+    Shape dropped = dropped_shape(x.shape(), keep, axes, x.dim());
+    y = y_kept.as_strided(dropped, contiguous_strides(dropped), 0);
+  }
   if (autograd::should_record({&x})) {
     Tensor saved = y_kept.alias();
     autograd::record(name, y, {x}, [x, keep, saved, backward](const TensorBase& g) -> std::vector<TensorBase> {
