@@ -93,7 +93,21 @@ DENDRITE_OP_CASES(compose){
     {.name = "batch_norm_eval",
      .inputs = [](CaseGen& g) { return batch_norm_inputs(g, {g.dim(1, 4), 3, g.dim(1, 5)}); },
      .fn = [](const Inputs& in) { return Outputs{batch_norm(in[0], in[1], in[2], in[3], in[4], false)}; },
+     .constant_inputs = {1, 2},  // running statistics are buffers, as in PyTorch: no gradient
      .gradcheck_tol = 1e-5},
+    // Image-sized planes: the cpu kernel sums each plane in float before double; with values far
+    // from zero, the shifted one-pass variance must still match the two-pass reference.
+    {.name = "batch_norm_train_large_planes_offset",
+     .inputs = [](CaseGen& g) {
+       Inputs in = batch_norm_inputs(g, {2, 2, 13, 11});
+       in[0] = in[0] * 0.1 + 50.0;
+       return in;
+     },
+     .fn = [](const Inputs& in) { return Outputs{batch_norm_train(in)[0]}; },
+     .constant_inputs = {1, 2},
+     .rtol = 1e-3,
+     .atol = 1e-3,
+     .gradcheck_tol = 1e-4},
     {.name = "dropout",
      .inputs = [](CaseGen& g) { return Inputs{g.normal({g.dim(2, 5), g.dim(3, 8)})}; },
      .fn = [](const Inputs& in) {

@@ -44,10 +44,13 @@ enum class OpId : uint8_t {
   index_add,             // dst (in place) += src scattered at index (i64, 1-D) along axis
   gather,                // out[.., i, ..] = src[.., index[.., i, ..], ..] along axis (torch.gather)
   scatter_add,           // dst (in place)[.., index[.., i, ..], ..] += src[.., i, ..] along axis
+  batch_norm_stats,      // mean[C], biased var[C] of x[N, C, S...] over N and S
+  batch_norm_forward,    // y = (x - mean[c]) / sqrt(var[c] + eps) * weight[c] + bias[c]
+  batch_norm_backward,   // gx (and gweight, gbias) of batch_norm_forward, batch or fixed statistics
   count
 };
 inline constexpr int kNumOps = static_cast<int>(OpId::count);
-static_assert(kNumOps == 20, "a kernel op was added: add its KernelTraits below, its reference "
+static_assert(kNumOps == 23, "a kernel op was added: add its KernelTraits below, its reference "
                              "kernel, and its entry in the conformance table");
 
 template <OpId> struct KernelTraits;
@@ -136,6 +139,30 @@ template <> struct KernelTraits<OpId::gather> {
 template <> struct KernelTraits<OpId::scatter_add> {
   static constexpr const char* name = "scatter_add";
   using Fn = void (*)(const TensorBase& dst, int64_t axis, const TensorBase& index, const TensorBase& src);
+};
+
+// Batch normalisation (Ioffe & Szegedy 2015). x, y, gy and gx are contiguous and read as [N, C, S]
+// with S the product of the dimensions after the channel axis (1 for [N, C]); mean, var, weight,
+// bias and their gradients are contiguous [C] of x's dtype. weight and bias may be undefined
+// (1 and 0). Fused so that training reads x once for the statistics and once for y, instead of the
+// ten full-size temporaries the composite of broadcast ops made.
+template <> struct KernelTraits<OpId::batch_norm_stats> {
+  static constexpr const char* name = "batch_norm_stats";
+  using Fn = void (*)(const TensorBase& x, const TensorBase& mean, const TensorBase& var);
+};
+template <> struct KernelTraits<OpId::batch_norm_forward> {
+  static constexpr const char* name = "batch_norm_forward";
+  using Fn = void (*)(const TensorBase& x, const TensorBase& mean, const TensorBase& var, const TensorBase& weight,
+                      const TensorBase& bias, double eps, const TensorBase& y);
+};
+template <> struct KernelTraits<OpId::batch_norm_backward> {
+  static constexpr const char* name = "batch_norm_backward";
+  // batch_stats: mean and var were computed from this x (training), so they depend on x and gx
+  // carries the two extra terms; otherwise they are constants (running statistics) and
+  // gx = gy * weight / sqrt(var + eps). gweight and gbias may be undefined (not wanted).
+  using Fn = void (*)(const TensorBase& x, const TensorBase& gy, const TensorBase& mean, const TensorBase& var,
+                      const TensorBase& weight, double eps, bool batch_stats, const TensorBase& gx,
+                      const TensorBase& gweight, const TensorBase& gbias);
 };
 
 }  // namespace dendrite::kernels

@@ -1,13 +1,20 @@
-// Layer normalisation (Ba, Kiros & Hinton 2016) and batch normalisation (Ioffe & Szegedy 2015),
-// written as compositions of differentiable elementwise ops and reductions: their gradients come
+// Layer normalisation (Ba, Kiros & Hinton 2016) and batch normalisation (Ioffe & Szegedy 2015).
+// Layer norm is a composition of differentiable elementwise ops and reductions: its gradient comes
 // from those ops, so there is no hand-written backward to get wrong (STYLE.md: few primitives,
-// composites built from them). A fused kernel belongs here only once a benchmark shows it pays.
+// composites built from them). Batch norm has its own kernels: as a composite it made about ten
+// full-size temporaries per call and took 75% of a fashion-cnn training step (docs/results.md).
 #include "dendrite/ops/normalization.h"
 
+#include "dendrite/kernels/registry.h"
+#include "dendrite/ops/creation.h"
 #include "dendrite/ops/elementwise.h"
 #include "dendrite/ops/reduction.h"
 
 namespace dendrite {
+
+using kernels::dispatch;
+using kernels::OpId;
+using Grads = std::vector<TensorBase>;
 
 namespace {
 
@@ -70,36 +77,52 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   DENDRITE_CHECK(running_mean.defined() == running_var.defined(),
                  "batch_norm: running_mean and running_var must be given together");
 
-  // Per-channel tensors broadcast against x as [1, C, 1, ...].
-  Shape channel_shape(static_cast<size_t>(x.dim()), 1);
-  channel_shape[1] = channels;
-  std::vector<int64_t> axes{0};
-  for (int64_t i = 2; i < x.dim(); ++i) axes.push_back(i);
-
-  Tensor y;
+  // The kernels read [N, C, S] contiguous operands (kernels/ops.h).
+  const Tensor xc = x.contiguous();
+  const Tensor w = weight.defined() ? weight.contiguous() : Tensor();
+  const Tensor b = bias.defined() ? bias.contiguous() : Tensor();
+  Tensor mean, var;
   if (training) {
     const int64_t count = channels == 0 ? 0 : x.numel() / channels;
     DENDRITE_CHECK(count > 1, "batch_norm: expected more than 1 value per channel when training, got input {}",
                    to_string(x.shape()));
-    Normalized n = normalize(x, axes, eps);
-    y = n.y;
+    mean = empty(per_channel, x.dtype());
+    var = empty(per_channel, x.dtype());
+    dispatch<OpId::batch_norm_stats>(x.dtype())(xc, mean, var);
     if (running_mean.defined()) {
       autograd::NoGradGuard no_grad;
       // PyTorch's convention: the running variance is the unbiased estimate, while normalising
       // uses the biased one.
       const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
       mul_(running_mean, 1.0 - momentum);
-      add_(running_mean, n.mean.reshape(per_channel), momentum);
+      add_(running_mean, mean, momentum);
       mul_(running_var, 1.0 - momentum);
-      add_(running_var, n.var.reshape(per_channel), momentum * unbias);
+      add_(running_var, var, momentum * unbias);
     }
   } else {
     DENDRITE_CHECK(running_mean.defined(), "batch_norm: evaluation mode needs running_mean and running_var (input {})",
                    to_string(x.shape()));
-    y = (x - running_mean.reshape(channel_shape)) * rsqrt(running_var.reshape(channel_shape) + eps);
+    // Copies: the node below must keep the statistics this forward used, even if a later training
+    // step updates the running buffers in place before backward runs.
+    mean = running_mean.clone();
+    var = running_var.clone();
   }
-  if (weight.defined()) y = y * weight.reshape(channel_shape);
-  if (bias.defined()) y = y + bias.reshape(channel_shape);
+  Tensor y = empty(x.shape(), x.dtype());
+  dispatch<OpId::batch_norm_forward>(x.dtype())(xc, mean, var, w, b, eps, y);
+
+  if (autograd::should_record({&x, &weight, &bias})) {
+    const bool need_w = weight.defined() && weight.requires_grad();
+    const bool need_b = bias.defined() && bias.requires_grad();
+    autograd::record("batch_norm", y, {x, weight, bias},
+                     [xc, w, mean, var, eps, training, need_w, need_b, channels](const TensorBase& g) -> Grads {
+                       Tensor gx = empty(xc.shape(), xc.dtype());
+                       Tensor gw = need_w ? empty({channels}, xc.dtype()) : Tensor();
+                       Tensor gb = need_b ? empty({channels}, xc.dtype()) : Tensor();
+                       dispatch<OpId::batch_norm_backward>(xc.dtype())(xc, Tensor(g).contiguous(), mean, var, w, eps,
+                                                                       training, gx, gw, gb);
+                       return {gx, gw, gb};
+                     });
+  }
   return y;
 }
 

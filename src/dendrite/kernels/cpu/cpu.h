@@ -14,5 +14,6 @@ void register_matmul(Registry& registry);
 void register_conv(Registry& registry);
 void register_pool(Registry& registry);
 void register_softmax(Registry& registry);
+void register_normalization(Registry& registry);  // batch_norm stats/forward/backward (f32)
 
 }  // namespace dendrite::kernels::cpu

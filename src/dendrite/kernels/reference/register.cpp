@@ -11,6 +11,7 @@ void register_reference_backend(Registry& registry) {
   reference::register_pool(registry);
   reference::register_softmax(registry);
   reference::register_indexing(registry);
+  reference::register_normalization(registry);
 }
 
 }  // namespace dendrite::kernels
