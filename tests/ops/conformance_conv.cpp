@@ -27,6 +27,18 @@ Inputs pool_input(CaseGen& g, int64_t hw_low, int64_t hw_high) {
 }  // namespace
 
 DENDRITE_OP_CASES(conv){
+    // 16 and more channels: oneDNN picks channel-blocked layouts, so the reorders around the
+    // primitive are exercised (the small cases above keep plain layouts).
+    {.name = "conv2d_blocked_channels_bias",
+     .inputs = [](CaseGen& g) { return conv_inputs(g, 16, 32, 3, 3, 1, 5, 7, true); },
+     .fn = [](const Inputs& in) { return conv(in, {.padding = {1, 1}}); },
+     .gradcheck = false,
+     .trials = 1},
+    {.name = "conv2d_blocked_channels_stride2",
+     .inputs = [](CaseGen& g) { return conv_inputs(g, 32, 16, 3, 3, 1, 6, 8, false); },
+     .fn = [](const Inputs& in) { return conv(in, {.stride = {2, 2}}); },
+     .gradcheck = false,
+     .trials = 1},
     {.name = "conv2d_plain",
      .inputs = [](CaseGen& g) { return conv_inputs(g, g.dim(1, 2), g.dim(1, 3), 3, 3, 1, 3, 6, false); },
      .fn = [](const Inputs& in) { return conv(in, {}); }},
