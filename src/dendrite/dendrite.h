@@ -15,6 +15,7 @@
 //   nn        Module, layers, initialisation, losses
 //   optim     optimisers, learning-rate schedules, gradient clipping
 //   data      datasets, the DataLoader, transforms, IDX and PNG readers
+//   dist      Communicator (MPI), synchronous data parallel, sharded parameter server
 //   train     the Trainer, safetensors checkpoints, metrics, progress, curves
 #pragma once
 
@@ -23,6 +24,7 @@
 #include "dendrite/core/random.h"
 #include "dendrite/core/threading.h"
 #include "dendrite/data/data.h"
+#include "dendrite/dist/dist.h"
 #include "dendrite/nn/nn.h"
 #include "dendrite/ops/ops.h"
 #include "dendrite/optim/optim.h"

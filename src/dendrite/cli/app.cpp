@@ -4,7 +4,9 @@
 #include <CLI/CLI.hpp>
 #include <exception>
 
+#include "dendrite/cli/bench_command.h"
 #include "dendrite/cli/commands.h"
+#include "dendrite/cli/g2p.h"
 #include "dendrite/core/error.h"
 
 namespace dendrite::cli {
@@ -18,6 +20,31 @@ CLI::Option* optional_option(CLI::App* app, const std::string& name, std::option
       ->add_option_function<T>(
           name, [&target](const T& value) { target = value; }, help)
       ->type_name(type);
+}
+
+// `mpirun -np N dendrite train RECIPE --dist MODE ...` (dist/options.h says what each flag does).
+void add_dist_options(CLI::App* train, dist::Options& d) {
+  train
+      ->add_option_function<std::string>(
+          "--dist", [&d](const std::string& mode) { d.mode = dist::parse_mode(mode); },
+          "distributed training under mpirun: none, allreduce, ps-async, ps-sync or ps-ssp")
+      ->check(CLI::IsMember({"none", "allreduce", "ps-async", "ps-sync", "ps-ssp"}))
+      ->type_name("MODE");
+  train->add_option("--servers", d.servers, "parameter-server ranks (the last S ranks; default 1)")->type_name("S");
+  train->add_option("--staleness", d.staleness, "ps-ssp: most pushes a worker may run ahead (default 2)")
+      ->type_name("S");
+  train->add_option("--backup", d.backup, "ps-sync: backup workers whose late gradients are dropped (default 0)")
+      ->type_name("B");
+  train->add_option("--n-fetch", d.n_fetch, "parameter server: fetch parameters every F steps (default 1)")
+      ->type_name("F");
+  train->add_option("--n-push", d.n_push, "parameter server: push gradients every P steps (default 1)")
+      ->type_name("P");
+  train->add_option("--ps-optim", d.ps_optim, "parameter server: the shards' rule, adagrad (default) or sgd")
+      ->type_name("RULE");
+  optional_option(train, "--ps-lr", d.ps_lr, "parameter server: the shards' learning rate (default: optim.lr)", "X");
+  train->add_flag("--staleness-lr", d.staleness_lr, "parameter server: divide each gradient's lr by its staleness");
+  train->add_option("--comm-timeout", d.comm_timeout, "seconds a rank waits for its peers before reporting (300)")
+      ->type_name("SECONDS");
 }
 
 void add_train(CLI::App& app, TrainArgs& a) {
@@ -41,6 +68,7 @@ void add_train(CLI::App& app, TrainArgs& a) {
                    "--threads may change)")
       ->type_name("DIR");
   train->add_flag("--print-recipe", a.print_recipe, "print the resolved recipe (after overrides) and exit");
+  add_dist_options(train, a.dist);
 }
 
 void add_eval(CLI::App& app, EvalArgs& a) {
@@ -56,12 +84,15 @@ void add_eval(CLI::App& app, EvalArgs& a) {
 void add_predict(CLI::App& app, PredictArgs& a) {
   CLI::App* predict = app.add_subcommand("predict", "Classify PNG images with a run's model");
   predict->add_option("run_dir", a.run_dir, "a run directory written by `dendrite train`")->required();
-  predict->add_option("files", a.files, "PNG images of the model's input size (28x28 grey for Fashion-MNIST)")
+  predict->add_option("files", a.files,
+                      "PNG images of the model's input size (28x28 grey for Fashion-MNIST), or words for a g2p run")
       ->required();
   predict->add_option("--checkpoint", a.checkpoint, "best (the default) or last")
       ->check(CLI::IsMember({"best", "last"}));
   predict->add_option("--top", a.top, "show the K most probable classes")->type_name("K");
   optional_option(predict, "--threads", a.threads, "compute threads", "N");
+  optional_option(predict, "--beam", a.beam, "g2p runs: beam width (1: greedy; default decode.beam)", "K");
+  optional_option(predict, "--nbest", a.nbest, "g2p runs: pronunciations shown per word (default decode.nbest)", "N");
 }
 
 }  // namespace
@@ -76,13 +107,15 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   add_eval(app, eval_args);
   add_predict(app, predict_args);
   app.add_subcommand("recipes", "List the built-in recipes");
+  BenchArgs bench_args;
+  add_bench(app, bench_args);
 
   // CLI11 would only say that a subcommand is required; name the word it did not know.
   const std::string first = argc > 1 ? argv[1] : "";
   if (!first.empty() && first[0] != '-' && first != "train" && first != "eval" && first != "predict" &&
-      first != "recipes") {
+      first != "recipes" && first != "bench") {
     err << fmt::format(
-        "dendrite: error: unknown command '{}'; commands: train, eval, predict, recipes (see "
+        "dendrite: error: unknown command '{}'; commands: train, eval, predict, recipes, bench (see "
         "dendrite --help)\n",
         first);
     return 1;
@@ -96,9 +129,16 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   }
 
   try {
-    if (app.got_subcommand("train")) return train_command(train_args, out, terminal);
-    if (app.got_subcommand("eval")) return eval_command(eval_args, out);
-    if (app.got_subcommand("predict")) return predict_command(predict_args, out);
+    // Sequence-to-sequence recipes and runs (g2p.h) have commands of their own.
+    if (app.got_subcommand("train"))
+      return train_args_are_seq2seq(train_args) ? g2p_train_command(train_args, out, terminal)
+                                                : train_command(train_args, out, terminal);
+    if (app.got_subcommand("eval"))
+      return run_is_seq2seq(eval_args.run_dir) ? g2p_eval_command(eval_args, out) : eval_command(eval_args, out);
+    if (app.got_subcommand("predict"))
+      return run_is_seq2seq(predict_args.run_dir) ? g2p_predict_command(predict_args, out, err)
+                                                  : predict_command(predict_args, out);
+    if (app.got_subcommand("bench")) return bench_command(bench_args, out);
     return recipes_command(out);
   } catch (const std::exception& e) {  // dendrite::Error and anything the system throws (files, memory)
     out.flush();

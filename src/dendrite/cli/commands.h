@@ -10,6 +10,9 @@
 #include <string>
 #include <vector>
 
+#include "dendrite/cli/bench_command.h"  // `dendrite bench`: BenchArgs, bench_command
+#include "dendrite/dist/options.h"
+
 namespace dendrite::cli {
 
 struct TrainArgs {
@@ -20,6 +23,8 @@ struct TrainArgs {
   std::string resume;             // a run directory to continue
   std::vector<std::string> sets;  // "section.key=value" overrides, applied before the flags above
   bool print_recipe = false;      // print the resolved recipe and stop
+  // Distributed training under mpirun (--dist, --servers, ... --comm-timeout; dist/options.h).
+  dist::Options dist{};
 };
 
 struct EvalArgs {
@@ -34,6 +39,9 @@ struct PredictArgs {
   std::string checkpoint = "best";
   int64_t top = 1;  // classes shown per image
   std::optional<int64_t> threads;
+  // Sequence runs (g2p): `files` are words; beam width and pronunciations shown per word (the
+  // recipe's decode.beam and decode.nbest when absent).
+  std::optional<int64_t> beam, nbest;
 };
 
 // `terminal`: whether `out` is a terminal (a redrawn progress bar) or not (plain lines).

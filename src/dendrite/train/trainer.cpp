@@ -5,8 +5,10 @@
 #include <limits>
 
 #include "dendrite/autograd/autograd.h"
+#include "dendrite/core/allocator.h"
 #include "dendrite/core/random.h"
 #include "dendrite/core/threading.h"
+#include "dendrite/dist/strategy.h"
 #include "dendrite/ops/creation.h"
 #include "dendrite/ops/softmax.h"
 #include "dendrite/optim/clip.h"
@@ -36,6 +38,52 @@ int64_t count_correct(const Tensor& logits, const Tensor& labels) {
   return correct;
 }
 
+// Ends a distributed run (a collective) and returns summary.json's dist fields; the writer logs
+// one "rank" record per rank and the shards' staleness histogram to metrics.jsonl.
+MetricRecord finish_distributed(dist::Strategy& strategy, int64_t samples, double train_seconds, MetricsLogger* log) {
+  const std::vector<dist::RankStats> ranks = strategy.finish(samples, train_seconds);
+  int64_t all_samples = 0, bytes = 0, updates = 0, dropped = 0;
+  double longest = 0.0, comm = 0.0;
+  dist::StalenessHistogram staleness{};
+  for (const dist::RankStats& r : ranks) {
+    all_samples += r.samples;
+    bytes += r.bytes_sent;
+    updates += r.updates;
+    dropped += r.dropped;
+    comm = std::max(comm, r.comm_seconds);
+    if (!r.server) longest = std::max(longest, r.train_seconds);
+    for (size_t k = 0; k < staleness.size(); ++k) staleness[k] += r.staleness[k];
+    if (log != nullptr)
+      log->log({{"kind", "rank"},
+                {"rank", r.rank},
+                {"role", r.server ? "server" : "worker"},
+                {"samples", r.samples},
+                {"samples_per_sec", ratio(static_cast<double>(r.samples), r.train_seconds)},
+                {"seconds", r.train_seconds},
+                {"comm_seconds", r.comm_seconds},
+                {"bytes_sent", r.bytes_sent},
+                {"updates", r.updates},
+                {"dropped", r.dropped}});
+  }
+  size_t used = staleness.size();
+  while (used > 0 && staleness[used - 1] == 0) --used;
+  if (log != nullptr && updates > 0) {
+    std::string bins = "[";
+    for (size_t k = 0; k < used; ++k) bins += fmt::format("{}{}", k ? "," : "", staleness[k]);
+    log->log({{"kind", "staleness"}, {"histogram", bins + "]"}, {"updates", updates}, {"dropped", dropped}});
+  }
+  MetricRecord fields{
+      {"dist_mode", strategy.mode()},  {"ranks", static_cast<int64_t>(ranks.size())},
+      {"workers", strategy.workers()}, {"samples_per_sec", ratio(static_cast<double>(all_samples), longest)},
+      {"comm_seconds", comm},          {"bytes_sent", bytes}};
+  if (updates > 0) {
+    fields.emplace_back("server_updates", updates);
+    fields.emplace_back("server_updates_per_sec", ratio(static_cast<double>(updates), longest));
+    fields.emplace_back("dropped_gradients", dropped);
+  }
+  return fields;
+}
+
 // Running sums over the steps since the last "train" record.
 struct Window {
   double loss_sum = 0.0;
@@ -63,14 +111,20 @@ Trainer::Trainer(nn::Module& model, optim::Optimizer& optimizer, data::DataLoade
                    "Trainer: generator '{}' must be non-null and not named 'default'", name);
 }
 
+bool Trainer::is_writer() const { return options_.strategy == nullptr || options_.strategy->is_writer(); }
+
 RunSummary Trainer::fit() {
   const fs::path& dir = options_.out_dir;
-  DENDRITE_CHECK(!fs::exists(dir / "last") && !fs::exists(dir / kMetricsFile),
-                 "Trainer: {} already holds a run (it has last/ or {}); resume it, or choose another directory",
-                 dir.string(), kMetricsFile);
-  fs::create_directories(dir);
-  if (!options_.config.empty()) write_file_atomically(dir / options_.config_file, options_.config);
-  manual_seed(options_.seed);
+  if (is_writer()) {
+    DENDRITE_CHECK(!fs::exists(dir / "last") && !fs::exists(dir / kMetricsFile),
+                   "Trainer: {} already holds a run (it has last/ or {}); resume it, or choose another directory",
+                   dir.string(), kMetricsFile);
+    fs::create_directories(dir);
+    if (!options_.config.empty()) write_file_atomically(dir / options_.config_file, options_.config);
+  }
+  // Other ranks draw other dropout masks; rank 0 draws what a single process would.
+  const uint64_t rank = options_.strategy != nullptr ? static_cast<uint64_t>(options_.strategy->comm().rank()) : 0;
+  manual_seed(options_.seed + rank * 0x9E3779B97F4A7C15ULL);
   return run(dir, TrainerState{});
 }
 
@@ -89,7 +143,7 @@ RunSummary Trainer::resume(const fs::path& run_dir) {
                    name);
   default_generator().set_state(*default_state);
   for (const auto& [name, gen] : options_.generators) gen->set_state(*saved(name));
-  truncate_metrics(run_dir / kMetricsFile, state.step);
+  if (is_writer()) truncate_metrics(run_dir / kMetricsFile, state.step);
   return run(run_dir, state);
 }
 
@@ -99,6 +153,7 @@ bool Trainer::stop_requested() const {
 }
 
 void Trainer::checkpoint(const fs::path& dir, TrainerState state) {
+  if (!is_writer()) return;
   state.train_seconds = earlier_wall_ + seconds_since(wall_start_);
   state.generators = {{"default", default_generator().state()}};
   for (const auto& [name, gen] : options_.generators) state.generators.emplace_back(name, gen->state());
@@ -120,12 +175,15 @@ EvalResult Trainer::evaluate(data::DataLoader& loader) {
     result.examples += x.size(0);
   }
   model_.train(was_training);
+  // Evaluation's buffers (other batch sizes, no gradients) are of no use to the training steps
+  // that follow; cached, they would only add to the resident size (core/allocator.h).
+  empty_cache();
   result.loss = ratio(loss_sum, static_cast<double>(result.examples));
   result.accuracy = ratio(static_cast<double>(correct), static_cast<double>(result.examples));
   return result;
 }
 
-bool Trainer::train_epoch(TrainerState& state, MetricsLogger& log, ProgressBar* bar, double& train_seconds,
+bool Trainer::train_epoch(TrainerState& state, MetricsLogger* log, ProgressBar* bar, double& train_seconds,
                           int64_t& samples) {
   const int64_t total = train_loader_.num_batches();
   train_loader_.set_epoch(state.epoch, state.batch);
@@ -136,12 +194,19 @@ bool Trainer::train_epoch(TrainerState& state, MetricsLogger& log, ProgressBar* 
   auto step_start = Clock::now();
   for (auto& [x, y] : train_loader_) {
     if (options_.scheduler != nullptr) optim::apply_schedule(optimizer_, *options_.scheduler);
+    dist::Strategy* strategy = options_.strategy;
+    if (strategy != nullptr) strategy->before_forward();
     optimizer_.zero_grad();
     Tensor logits = model_(x);
     Tensor loss = cross_entropy(logits, y, {.label_smoothing = options_.label_smoothing});
     loss.backward();
+    if (strategy != nullptr) strategy->after_backward();
     if (options_.clip_grad_norm > 0) optim::clip_grad_norm_(optimizer_.params(), options_.clip_grad_norm);
-    optimizer_.step();
+    if (strategy != nullptr) {
+      strategy->step(optimizer_);
+    } else {
+      optimizer_.step();
+    }
 
     const int64_t n = x.size(0);
     const double batch_loss = loss.item<double>();
@@ -162,14 +227,14 @@ bool Trainer::train_epoch(TrainerState& state, MetricsLogger& log, ProgressBar* 
       bar->update(state.batch, epoch_samples_here,
                   ratio(state.epoch_loss_sum, static_cast<double>(state.epoch_samples)),
                   ratio(static_cast<double>(state.epoch_correct), static_cast<double>(state.epoch_samples)));
-    if (options_.log_every > 0 && state.step % options_.log_every == 0) {
-      log.log({{"kind", "train"},
-               {"epoch", state.epoch + 1},
-               {"step", state.step},
-               {"loss", ratio(window.loss_sum, static_cast<double>(window.samples))},
-               {"accuracy", ratio(static_cast<double>(window.correct), static_cast<double>(window.samples))},
-               {"lr", optimizer_.lr()},
-               {"samples_per_sec", ratio(static_cast<double>(window.samples), seconds_since(window.start))}});
+    if (log != nullptr && options_.log_every > 0 && state.step % options_.log_every == 0) {
+      log->log({{"kind", "train"},
+                {"epoch", state.epoch + 1},
+                {"step", state.step},
+                {"loss", ratio(window.loss_sum, static_cast<double>(window.samples))},
+                {"accuracy", ratio(static_cast<double>(window.correct), static_cast<double>(window.samples))},
+                {"lr", optimizer_.lr()},
+                {"samples_per_sec", ratio(static_cast<double>(window.samples), seconds_since(window.start))}});
       window = Window{};
     }
     if (stop_requested()) return false;
@@ -191,11 +256,15 @@ RunSummary Trainer::run(const fs::path& dir, TrainerState state) {
   if (absolute.filename().empty()) absolute = absolute.parent_path();  // "runs/cnn/"
   const std::string title = options_.name.empty() ? absolute.filename().string() : options_.name;
 
-  MetricsLogger log(dir / kMetricsFile);
+  std::optional<MetricsLogger> log;
+  if (is_writer()) log.emplace(dir / kMetricsFile);
+  if (options_.strategy != nullptr) options_.strategy->start(model_);
   std::optional<ProgressBar> bar;
   if (options_.progress != nullptr)
     bar.emplace(*options_.progress, ProgressOptions{.terminal = options_.progress_terminal});
-  auto write_curves = [&] { write_svg(dir / "curves.svg", training_curves(read_metrics(dir / kMetricsFile), title)); };
+  auto write_curves = [&] {
+    if (is_writer()) write_svg(dir / "curves.svg", training_curves(read_metrics(dir / kMetricsFile), title));
+  };
 
   RunSummary summary;
   double train_seconds = 0.0;
@@ -205,7 +274,7 @@ RunSummary Trainer::run(const fs::path& dir, TrainerState state) {
     const auto epoch_start = Clock::now();
     const double seconds_before = train_seconds;
     const int64_t samples_before = samples;
-    if (!train_epoch(state, log, bar ? &*bar : nullptr, train_seconds, samples)) {
+    if (!train_epoch(state, log ? &*log : nullptr, bar ? &*bar : nullptr, train_seconds, samples)) {
       stopped = true;
       checkpoint(dir / "last", state);
       if (bar)
@@ -218,16 +287,17 @@ RunSummary Trainer::run(const fs::path& dir, TrainerState state) {
     summary.train_accuracy = ratio(static_cast<double>(state.epoch_correct), static_cast<double>(state.epoch_samples));
     if (test_loader_ != nullptr && (options_.eval_every_epoch || last_epoch)) summary.test = evaluate(*test_loader_);
     const double epoch_rate = ratio(static_cast<double>(samples - samples_before), train_seconds - seconds_before);
-    log.log({{"kind", "epoch"},
-             {"epoch", state.epoch + 1},
-             {"step", state.step},
-             {"train_loss", summary.train_loss},
-             {"train_accuracy", summary.train_accuracy},
-             {"test_loss", summary.test ? summary.test->loss : kNaN},
-             {"test_accuracy", summary.test ? summary.test->accuracy : kNaN},
-             {"lr", optimizer_.lr()},
-             {"seconds", seconds_since(epoch_start)},
-             {"samples_per_sec", epoch_rate}});
+    if (log)
+      log->log({{"kind", "epoch"},
+                {"epoch", state.epoch + 1},
+                {"step", state.step},
+                {"train_loss", summary.train_loss},
+                {"train_accuracy", summary.train_accuracy},
+                {"test_loss", summary.test ? summary.test->loss : kNaN},
+                {"test_accuracy", summary.test ? summary.test->accuracy : kNaN},
+                {"lr", optimizer_.lr()},
+                {"seconds", seconds_since(epoch_start)},
+                {"samples_per_sec", epoch_rate}});
     if (bar) {
       std::string line = fmt::format("epoch {}/{}: train loss {:.4f} acc {:.4f}", state.epoch + 1, options_.epochs,
                                      summary.train_loss, summary.train_accuracy);
@@ -260,21 +330,27 @@ RunSummary Trainer::run(const fs::path& dir, TrainerState state) {
   summary.best_epoch = state.best_epoch;
   summary.train_samples_per_sec = ratio(static_cast<double>(samples), train_seconds);
   summary.wall_seconds = earlier_wall_ + seconds_since(wall_start_);
+  MetricRecord dist_fields;
+  if (options_.strategy != nullptr)
+    dist_fields = finish_distributed(*options_.strategy, samples, train_seconds, log ? &*log : nullptr);
+  if (!is_writer()) return summary;
   write_curves();
-  write_json_file(dir / "summary.json", {{"completed", summary.completed},
-                                         {"epochs", summary.epochs},
-                                         {"steps", summary.steps},
-                                         {"test_accuracy", summary.test ? summary.test->accuracy : kNaN},
-                                         {"test_loss", summary.test ? summary.test->loss : kNaN},
-                                         {"best_test_accuracy", summary.best_test_accuracy},
-                                         {"best_epoch", summary.best_epoch},
-                                         {"train_loss", summary.train_loss},
-                                         {"train_accuracy", summary.train_accuracy},
-                                         {"train_samples_per_sec", summary.train_samples_per_sec},
-                                         {"wall_seconds", summary.wall_seconds},
-                                         {"seed", options_.seed},
-                                         {"threads", num_threads()},
-                                         {"parameters", model_.parameter_count()}});
+  MetricRecord record{{"completed", summary.completed},
+                      {"epochs", summary.epochs},
+                      {"steps", summary.steps},
+                      {"test_accuracy", summary.test ? summary.test->accuracy : kNaN},
+                      {"test_loss", summary.test ? summary.test->loss : kNaN},
+                      {"best_test_accuracy", summary.best_test_accuracy},
+                      {"best_epoch", summary.best_epoch},
+                      {"train_loss", summary.train_loss},
+                      {"train_accuracy", summary.train_accuracy},
+                      {"train_samples_per_sec", summary.train_samples_per_sec},
+                      {"wall_seconds", summary.wall_seconds},
+                      {"seed", options_.seed},
+                      {"threads", num_threads()},
+                      {"parameters", model_.parameter_count()}};
+  record.insert(record.end(), dist_fields.begin(), dist_fields.end());
+  write_json_file(dir / "summary.json", record);
   return summary;
 }
 

@@ -20,6 +20,11 @@
 // and thread count). A stop request (should_stop, or Ctrl-C with handle_sigint) ends the run after
 // the current step with a checkpoint of that position.
 //
+// Distributed (options.strategy, dist/strategy.h): every rank runs the same loop over its shard of
+// the data; the strategy synchronises gradients or talks to the parameter servers around each
+// step. Rank 0 alone writes the run directory (its summary.json gains dist_mode, ranks,
+// samples_per_sec, comm_seconds and bytes_sent, and metrics.jsonl one "rank" record per rank).
+//
 // Thread-safety: a Trainer drives its model, optimiser and loaders from the calling thread.
 #pragma once
 
@@ -40,6 +45,10 @@
 #include "dendrite/train/checkpoint.h"
 #include "dendrite/train/metrics.h"
 #include "dendrite/train/progress.h"
+
+namespace dendrite::dist {
+class Strategy;
+}
 
 namespace dendrite::train {
 
@@ -65,6 +74,8 @@ struct TrainerOptions {
   bool handle_sigint = false;  // the first Ctrl-C requests a stop; a second one kills as usual
   // Generators saved and restored besides default_generator() (e.g. one passed to a Dropout).
   std::vector<std::pair<std::string, Generator*>> generators{};
+  // Distributed training (not owned); null for a single process.
+  dist::Strategy* strategy = nullptr;
 };
 
 struct EvalResult {
@@ -105,7 +116,9 @@ class Trainer {
  private:
   RunSummary run(const std::filesystem::path& dir, TrainerState state);
   // One epoch from state.batch on; false when a stop request ended it early.
-  bool train_epoch(TrainerState& state, MetricsLogger& log, ProgressBar* bar, double& train_seconds, int64_t& samples);
+  bool train_epoch(TrainerState& state, MetricsLogger* log, ProgressBar* bar, double& train_seconds, int64_t& samples);
+  // Whether this process writes the run directory (always, unless a distributed rank other than 0).
+  bool is_writer() const;
   void checkpoint(const std::filesystem::path& dir, TrainerState state);
   bool stop_requested() const;
 
