@@ -18,6 +18,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 
 # Debian packages, as in DESIGN.md's dependency table (ca-certificates lets npm reach its registry).
+# libopenblas0-pthread: PyTorch, our benchmark peer, otherwise runs its matmuls on the reference
+# BLAS (libtorch only recommends OpenBLAS, and we install without recommends): ~30x slower.
 debian_packages=(
   cmake g++ ninja-build libgtest-dev libbenchmark-dev
   libdnnl-dev libfmt-dev
@@ -26,7 +28,7 @@ debian_packages=(
   zlib1g-dev libzstd-dev libpng-dev libflatbuffers-dev flatbuffers-compiler
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
   g++-aarch64-linux-gnu qemu-user
-  python3-torch python3-torchvision
+  python3-torch python3-torchvision libopenblas0-pthread
   dataset-fashion-mnist
   ca-certificates
 )
@@ -176,8 +178,12 @@ check_data
 if [[ $job != deps ]]; then
   phase "build build/" build build -DCMAKE_BUILD_TYPE=Release -DDENDRITE_SANITIZE=OFF
   if [[ $job == run ]]; then
-    say "main job: two-layer network on generated spirals (build/examples/two_layer_demo)"
-    phase "two_layer_demo" build/examples/two_layer_demo
+    # The main job: the fashion-cnn recipe shortened to 2 epochs (a few minutes on 2 cores; the
+    # full recipe is `build/bin/dendrite train fashion-cnn`). Its run directory is rewritten on
+    # every run of this command.
+    say "main job: a convnet on Fashion-MNIST, 2 epochs (build/bin/dendrite train fashion-cnn --epochs 2)"
+    rm -rf runs/fashion-cnn-main
+    phase "fashion-cnn" build/bin/dendrite train fashion-cnn --epochs 2 --out runs/fashion-cnn-main
   else
     phase "ctest build/" run_tests build
     if [[ $sanitize -eq 1 ]]; then

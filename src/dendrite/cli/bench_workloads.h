@@ -1,0 +1,81 @@
+// The workload catalogue of `dendrite bench` (BENCHMARKS.md's W1-W8) and the plan each one runs
+// under. A workload is a function from the plan to its results; one whose function is null is a
+// slot, listed with the reason it is missing, until its layer lands:
+//
+//   W3 (LSTM seq2seq training) and W7 (G2P beam decoding) need the sequence-models layer
+//   (nn::LSTM, an encoder-decoder and beam search). To fill the slot, add bench_seq2seq.cpp with
+//   `std::vector<BenchRecord> run_seq2seq(const BenchPlan&)` following bench_training.cpp (same
+//   warm-up and timing, metric "sequences_per_s", key "W3"; bench/torch_workloads.py's W3 is the
+//   PyTorch side and defines the data: synthetic reverse-copy sequences of 12 tokens), declare it
+//   below and put it in the catalogue in bench_workloads.cpp.
+//   W6 (data parallel) and W8 (int8 runtime) wait for their own layers likewise.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dendrite/cli/bench_record.h"
+
+namespace dendrite::cli {
+
+struct BenchPlan {
+  int threads = 1;            // W1, W2, W4
+  int inference_threads = 1;  // W5
+  int64_t warmup = 20;        // untimed training steps
+  std::optional<int64_t> steps;
+  bool full_epoch = false;
+  bool accuracy = false;
+  std::optional<int64_t> epochs;
+  bool quick = false;
+  uint64_t seed = 1;
+  double peak_gflops = 266.0;  // per thread
+  std::filesystem::path data_dir;
+
+  double peak_for(int thread_count) const { return peak_gflops * thread_count; }
+};
+
+using WorkloadFn = std::vector<BenchRecord> (*)(const BenchPlan&);
+
+struct Workload {
+  std::string id;           // "W1"
+  std::string description;  // what BENCHMARKS.md measures
+  WorkloadFn run;           // null: not available in this build
+  std::string missing;      // why not, when run is null
+};
+
+// W1-W8 in order.
+const std::vector<Workload>& workload_catalogue();
+// The workloads named in `names` (case-insensitive, in the given order, duplicates dropped), or
+// every available one when `names` is empty. An unknown or unavailable name is an Error that
+// lists the available ones.
+std::vector<const Workload*> select_workloads(const std::vector<std::string>& names);
+
+// The workloads (each in its own file).
+std::vector<BenchRecord> run_mlp_training(const BenchPlan& plan);  // W1
+std::vector<BenchRecord> run_cnn_training(const BenchPlan& plan);  // W2
+std::vector<BenchRecord> run_gemm(const BenchPlan& plan);          // W4
+std::vector<BenchRecord> run_inference(const BenchPlan& plan);     // W5
+
+// Sets the compute thread count (set_num_threads) for a scope and restores the previous one.
+class ScopedThreads {
+ public:
+  explicit ScopedThreads(int threads);
+  ~ScopedThreads();
+  ScopedThreads(const ScopedThreads&) = delete;
+  ScopedThreads& operator=(const ScopedThreads&) = delete;
+
+ private:
+  int previous_;
+};
+
+// Shared measurement helpers.
+double seconds_since(int64_t start_ns);
+int64_t now_ns();
+double median(std::vector<double> values);
+// This process's peak resident set so far, in MiB.
+double max_rss_mb();
+
+}  // namespace dendrite::cli
