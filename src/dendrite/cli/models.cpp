@@ -63,6 +63,8 @@ std::shared_ptr<nn::Sequential> build_cnn(const ModelRecipe& m) {
 std::shared_ptr<nn::Sequential> build_model(const ModelRecipe& model) {
   if (model.architecture == "mlp") return build_mlp(model);
   if (model.architecture == "cnn") return build_cnn(model);
+  if (model.architecture == "g2p-lstm")
+    fail("model.architecture: \"g2p-lstm\" is a sequence-to-sequence model, not a classifier (cli/g2p.h builds it)");
   fail("model.architecture: unknown architecture \"{}\"; choose one of: mlp, cnn", model.architecture);
 }
 

@@ -24,7 +24,7 @@
 namespace dendrite::cli {
 
 struct ModelRecipe {
-  std::string architecture = "mlp";          // "mlp" or "cnn" (models.h)
+  std::string architecture = "mlp";          // "mlp" or "cnn" (models.h), "g2p-lstm" (g2p.h)
   std::vector<int64_t> input = {1, 28, 28};  // [channels, height, width] of one example
   int64_t classes = 10;
   std::vector<int64_t> hidden = {512, 512};  // mlp: hidden widths; cnn: linear layers after the convolutions
@@ -33,6 +33,13 @@ struct ModelRecipe {
   bool batch_norm = true;                    // cnn: BatchNorm2d after each convolution
   double dropout = 0.0;                      // before each linear layer
   std::string activation = "relu";           // relu, gelu, tanh, sigmoid
+  // Sequence-to-sequence architectures (g2p-lstm, cli/g2p.h):
+  int64_t embed = 64;                // token embedding width
+  int64_t encoder_hidden = 128;      // per direction of the bidirectional LSTM encoder
+  int64_t encoder_layers = 1;
+  int64_t decoder_hidden = 256;
+  std::string attention = "additive";  // additive (Bahdanau) or dot (Luong)
+  int64_t max_length = 40;             // the longest source (word) the model accepts
 
   bool operator==(const ModelRecipe&) const = default;
 };
@@ -64,7 +71,7 @@ struct ScheduleRecipe {
 };
 
 struct DataRecipe {
-  std::string dataset = "fashion-mnist";  // "fashion-mnist" or "image-folder"
+  std::string dataset = "fashion-mnist";  // "fashion-mnist", "image-folder" or "cmudict"
   // fashion-mnist: the directory of the four IDX files ("" for the Debian package's); image-folder:
   // a directory holding train/ and test/, each a directory of PNGs with a labels.csv.
   std::string dir = "";
@@ -73,6 +80,7 @@ struct DataRecipe {
   int64_t limit_train = 0;                    // train on the first N examples only; 0: all
   int64_t limit_test = 0;                     // evaluate on the first N examples only; 0: all
   std::vector<std::string> class_names = {};  // image-folder: names for predict; "class N" otherwise
+  bool strip_stress = false;                  // cmudict: drop the vowels' stress digits
 
   bool operator==(const DataRecipe&) const = default;
 };
@@ -99,6 +107,14 @@ struct TrainRecipe {
   bool operator==(const TrainRecipe&) const = default;
 };
 
+struct DecodeRecipe {
+  int64_t beam = 5;             // beam width for sequence outputs; 1: greedy
+  int64_t nbest = 1;            // hypotheses `dendrite predict` shows
+  double length_penalty = 1.0;  // alpha of the length normalisation ((5 + L) / 6)^alpha
+
+  bool operator==(const DecodeRecipe&) const = default;
+};
+
 struct Recipe {
   std::string name = "";  // defaults to the file's stem
   std::string description = "";
@@ -108,6 +124,7 @@ struct Recipe {
   DataRecipe data;
   AugmentRecipe augment;
   TrainRecipe train;
+  DecodeRecipe decode;
 
   bool operator==(const Recipe&) const = default;
 };

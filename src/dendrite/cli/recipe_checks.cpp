@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "dendrite/cli/recipe.h"
+#include "dendrite/cli/g2p.h"
 #include "dendrite/core/error.h"
 
 namespace dendrite::cli {
@@ -41,7 +42,7 @@ class Checker {
 };
 
 void check_model(const Checker& c, const ModelRecipe& m) {
-  c.choice("model.architecture", m.architecture, {"mlp", "cnn"});
+  c.choice("model.architecture", m.architecture, {"mlp", "cnn", "g2p-lstm"});
   c.require(m.input.size() == 3 && std::all_of(m.input.begin(), m.input.end(), [](int64_t v) { return v > 0; }),
             "model.input",
             fmt::format("must be three positive sizes [channels, height, width], got [{}]", fmt::join(m.input, ", ")));
@@ -80,7 +81,7 @@ void check_schedule(const Checker& c, const ScheduleRecipe& s) {
 }
 
 void check_data(const Checker& c, const DataRecipe& d, const ModelRecipe& m) {
-  c.choice("data.dataset", d.dataset, {"fashion-mnist", "image-folder"});
+  c.choice("data.dataset", d.dataset, {"fashion-mnist", "image-folder", "cmudict"});
   c.require(d.dataset != "image-folder" || !d.dir.empty(), "data.dir",
             "must name the image folder (it holds train/ and test/)");
   if (d.dataset == "fashion-mnist") {
@@ -128,6 +129,7 @@ void validate_recipe(const Recipe& recipe, const std::string& source) {
   check_data(c, recipe.data, recipe.model);
   check_augment(c, recipe.augment);
   check_train(c, recipe.train);
+  check_seq2seq_recipe(recipe, source);  // model, data and decode keys of sequence architectures
 }
 
 }  // namespace dendrite::cli

@@ -25,13 +25,14 @@ using S = ScheduleRecipe;
 using D = DataRecipe;
 using A = AugmentRecipe;
 using T = TrainRecipe;
+using E = DecodeRecipe;
 
 const std::vector<Key>& table() {
   static const std::vector<Key> keys = {
       top("name", &R::name, "the run's name (defaults to the recipe file's name)"),
       top("description", &R::description, "one line shown by `dendrite recipes`"),
 
-      key("model", "architecture", &R::model, &M::architecture, "mlp or cnn"),
+      key("model", "architecture", &R::model, &M::architecture, "mlp, cnn or g2p-lstm"),
       key("model", "input", &R::model, &M::input, "[channels, height, width] of one example"),
       key("model", "classes", &R::model, &M::classes, "number of classes"),
       key("model", "hidden", &R::model, &M::hidden,
@@ -42,6 +43,12 @@ const std::vector<Key>& table() {
       key("model", "batch_norm", &R::model, &M::batch_norm, "cnn: batch norm after each convolution"),
       key("model", "dropout", &R::model, &M::dropout, "dropout probability before each linear layer"),
       key("model", "activation", &R::model, &M::activation, "relu, gelu, tanh or sigmoid"),
+      key("model", "embed", &R::model, &M::embed, "g2p-lstm: token embedding width"),
+      key("model", "encoder_hidden", &R::model, &M::encoder_hidden, "g2p-lstm: encoder LSTM width per direction"),
+      key("model", "encoder_layers", &R::model, &M::encoder_layers, "g2p-lstm: bidirectional encoder layers"),
+      key("model", "decoder_hidden", &R::model, &M::decoder_hidden, "g2p-lstm: decoder LSTM width"),
+      key("model", "attention", &R::model, &M::attention, "g2p-lstm: additive (Bahdanau) or dot (Luong)"),
+      key("model", "max_length", &R::model, &M::max_length, "g2p-lstm: the longest word accepted"),
 
       key("optim", "kind", &R::optim, &O::kind, "sgd, adam, adamw or adagrad"),
       key("optim", "lr", &R::optim, &O::lr, "learning rate (the peak rate under a schedule)"),
@@ -62,15 +69,16 @@ const std::vector<Key>& table() {
       key("schedule", "final_div_factor", &R::schedule, &S::final_div_factor,
           "onecycle: ends at lr / div_factor / final_div_factor"),
 
-      key("data", "dataset", &R::data, &D::dataset, "fashion-mnist or image-folder"),
+      key("data", "dataset", &R::data, &D::dataset, "fashion-mnist, image-folder or cmudict"),
       key("data", "dir", &R::data, &D::dir,
           "fashion-mnist: the IDX files' directory (\"\": the Debian package's); image-folder: holds train/ and "
-          "test/, each PNGs + labels.csv"),
+          "test/, each PNGs + labels.csv; cmudict: the dict.txt file (\"\": the npm package's under third_party/)"),
       key("data", "mean", &R::data, &D::mean, "per-channel normalisation mean; [] for none"),
       key("data", "std", &R::data, &D::std, "per-channel normalisation standard deviation"),
       key("data", "limit_train", &R::data, &D::limit_train, "train on the first N examples only; 0: all"),
       key("data", "limit_test", &R::data, &D::limit_test, "evaluate on the first N examples only; 0: all"),
       key("data", "class_names", &R::data, &D::class_names, "image-folder: class names for `dendrite predict`"),
+      key("data", "strip_stress", &R::data, &D::strip_stress, "cmudict: drop the vowels' stress digits"),
 
       key("augment", "crop_padding", &R::augment, &A::crop_padding, "random crop after zero-padding by N; 0: none"),
       key("augment", "flip", &R::augment, &A::flip, "random horizontal flip"),
@@ -86,11 +94,17 @@ const std::vector<Key>& table() {
       key("train", "log_every", &R::train, &T::log_every, "steps between metrics.jsonl records"),
       key("train", "checkpoint_every", &R::train, &T::checkpoint_every,
           "steps between mid-epoch checkpoints; 0: each epoch's end"),
+
+      key("decode", "beam", &R::decode, &E::beam, "sequence outputs: beam width (1: greedy)"),
+      key("decode", "nbest", &R::decode, &E::nbest, "sequence outputs: hypotheses shown by `dendrite predict`"),
+      key("decode", "length_penalty", &R::decode, &E::length_penalty,
+          "sequence outputs: alpha of the length normalisation ((5 + L) / 6)^alpha"),
   };
   return keys;
 }
 
-constexpr std::array<std::string_view, 7> kSections = {"", "model", "optim", "schedule", "data", "augment", "train"};
+constexpr std::array<std::string_view, 8> kSections = {"",     "model",   "optim", "schedule",
+                                                       "data", "augment", "train", "decode"};
 
 }  // namespace
 

@@ -2,6 +2,9 @@
 //
 //   Module        named parameters (trainable) and buffers (state), child modules, train/eval
 //   layers        Linear, Conv2d, pooling, normalisation, Dropout, Embedding, activations
+//   sequences     LSTM, GRU and their cells (rnn.h), attention (attention.h), Seq2Seq with
+//                 greedy and beam-search decoding (seq2seq.h, decoding.h), pre-norm Transformer
+//                 layers with cached incremental decoding (transformer.h)
 //   Sequential    a chain of modules: Sequential{Linear(784, 512), ReLU(), Linear(512, 10)}
 //   init          Kaiming / Xavier initialisers, filling parameters in place
 //   losses        cross_entropy, mse_loss, binary_cross_entropy_with_logits
@@ -11,7 +14,9 @@
 #pragma once
 
 #include "dendrite/nn/activation.h"
+#include "dendrite/nn/attention.h"
 #include "dendrite/nn/conv.h"
+#include "dendrite/nn/decoding.h"
 #include "dendrite/nn/init.h"
 #include "dendrite/nn/layers.h"
 #include "dendrite/nn/linear.h"
@@ -19,5 +24,8 @@
 #include "dendrite/nn/module.h"
 #include "dendrite/nn/normalization.h"
 #include "dendrite/nn/pooling.h"
+#include "dendrite/nn/rnn.h"
+#include "dendrite/nn/seq2seq.h"
 #include "dendrite/nn/sequential.h"
 #include "dendrite/nn/size2.h"
+#include "dendrite/nn/transformer.h"

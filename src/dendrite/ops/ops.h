@@ -15,6 +15,7 @@
 #include "dendrite/ops/normalization.h"
 #include "dendrite/ops/pooling.h"
 #include "dendrite/ops/reduction.h"
+#include "dendrite/ops/rnn.h"
 #include "dendrite/ops/softmax.h"
 #include "dendrite/ops/tensor.h"
 #include "dendrite/ops/views.h"

@@ -2,6 +2,8 @@
 //
 //   Trainer      epochs of forward / cross-entropy / backward / step, evaluation, best and last
 //                checkpoints, bit-exact resume, stop on Ctrl-C (trainer.h)
+//   Seq2SeqTrainer  the same run directory for sequence-to-sequence models, scored by word and
+//                phoneme error rates of greedy and beam decoding (seq2seq_trainer.h, seq_metrics.h)
 //   checkpoint   model + optimiser + loop state in a directory, replaced atomically (checkpoint.h)
 //   safetensors  the weight file format shared with PyTorch and Hugging Face (safetensors.h)
 //   metrics      metrics.jsonl and summary.json (metrics.h); progress bar / lines (progress.h)
@@ -18,5 +20,7 @@
 #include "dendrite/train/metrics.h"
 #include "dendrite/train/progress.h"
 #include "dendrite/train/safetensors.h"
+#include "dendrite/train/seq2seq_trainer.h"
+#include "dendrite/train/seq_metrics.h"
 #include "dendrite/train/svg.h"
 #include "dendrite/train/trainer.h"

@@ -1,0 +1,78 @@
+// Grapheme-to-phoneme runs: the `g2p-lstm` architecture (an nn::Seq2Seq: bidirectional LSTM
+// encoder over the letters, attention LSTM decoder over the ARPAbet phonemes) trained on CMUdict.
+//
+//   dendrite train g2p-lstm                  -> runs/g2p-lstm/ (config.toml, graphemes.txt,
+//                                              phonemes.txt, metrics.jsonl, summary.json, ...)
+//   dendrite predict runs/g2p-lstm hello world --beam 5 --nbest 3
+//   dendrite eval runs/g2p-lstm              -> test WER / PER, greedy and beam
+//
+// app.cpp sends train, eval and predict here when the recipe (or the run's config.toml) names a
+// sequence architecture; everything else goes to the classification commands.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "dendrite/cli/commands.h"
+#include "dendrite/cli/recipe.h"
+#include "dendrite/data/cmudict.h"
+#include "dendrite/data/vocab.h"
+#include "dendrite/nn/seq2seq.h"
+#include "dendrite/train/seq2seq_trainer.h"
+
+namespace dendrite::cli {
+
+// The vocabularies a run keeps beside its checkpoints, one token per line in id order.
+inline constexpr const char* kGraphemesFile = "graphemes.txt";
+inline constexpr const char* kPhonemesFile = "phonemes.txt";
+
+bool is_seq2seq_architecture(const std::string& architecture);
+// Checks the model, data and decode keys of a sequence recipe (nothing for other architectures);
+// called by validate_recipe.
+void check_seq2seq_recipe(const Recipe& recipe, const std::string& source);
+
+// Whether `dendrite train` with these arguments trains a sequence model.
+bool train_args_are_seq2seq(const TrainArgs& args);
+// Whether run_dir's config.toml names a sequence architecture (false when it has none).
+bool run_is_seq2seq(const std::filesystem::path& run_dir);
+
+int g2p_train_command(const TrainArgs& args, std::ostream& out, bool terminal);
+int g2p_eval_command(const EvalArgs& args, std::ostream& out);
+// Unknown characters are read as <unk> with a warning on `err`.
+int g2p_predict_command(const PredictArgs& args, std::ostream& out, std::ostream& err);
+
+// --- the pieces, for tests ---
+
+// data.dir, or the npm package's dict.txt under the source tree's third_party/.
+std::filesystem::path cmudict_path(const Recipe& recipe);
+
+struct G2PData {
+  data::Vocab graphemes, phonemes;  // built from the training split
+  train::Seq2SeqData data;
+  int64_t dropped = 0;  // words longer than model.max_length, left out of every split
+};
+// Reads and splits the dictionary (data/cmudict.h), cut to data.limit_train pairs and
+// data.limit_test dev and test words.
+G2PData load_g2p_data(const Recipe& recipe);
+
+nn::Seq2SeqOptions seq2seq_options(const ModelRecipe& model, int64_t graphemes, int64_t phonemes);
+
+// A trained run, ready to pronounce words.
+struct Pronouncer {
+  Recipe recipe;
+  data::Vocab graphemes, phonemes;
+  std::shared_ptr<nn::Seq2Seq> model;
+
+  static Pronouncer load(const std::filesystem::path& run_dir, const std::string& checkpoint = "best");
+  // A word's letters as ids (upper-cased, as CMUdict spells); unknown letters go to `unknown`.
+  // A word longer than model.max_length is an Error naming the limit.
+  std::vector<int64_t> encode(const std::string& word, std::vector<std::string>* unknown) const;
+  // The n best pronunciations of each word (an empty word gets one empty pronunciation).
+  std::vector<std::vector<nn::Hypothesis>> pronounce(const std::vector<std::string>& words, int64_t beam, int64_t nbest,
+                                                     std::ostream* warnings) const;
+};
+
+}  // namespace dendrite::cli

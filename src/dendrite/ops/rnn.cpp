@@ -1,0 +1,264 @@
+// Recurrent cells: the GEMMs go through linear(); the gate nonlinearities and the state update are
+// one fused loop forward and one backward. The loops live here rather than in kernels/ for now: they
+// are the same on every backend (plain C++ over contiguous rows), and the conformance tests check
+// them against the same cells composed from primitive ops (tests/ops/rnn_test.cpp).
+#include "dendrite/ops/rnn.h"
+
+#include <cmath>
+
+#include "dendrite/ops/checks.h"
+#include "dendrite/ops/creation.h"
+#include "dendrite/ops/elementwise.h"
+#include "dendrite/ops/linalg.h"
+
+namespace dendrite {
+namespace {
+
+using Grads = std::vector<TensorBase>;
+
+template <typename T>
+T sigmoid_of(T x) {
+  return T(1) / (T(1) + std::exp(-x));
+}
+
+// tanh through exp, which the compiler inlines as a fast vectorisable call where libm's tanhf
+// (through expm1f) measured as the largest single cost of an LSTM training step. Absolute error
+// stays at the type's epsilon.
+template <typename T>
+T tanh_of(T x) {
+  return T(1) - T(2) / (std::exp(T(2) * x) + T(1));
+}
+
+// Rows are independent; threads pay off only for large batches of wide states.
+constexpr int64_t kParallelElements = 1 << 15;
+
+// A contiguous, history-free handle on the same values (a copy only when x is strided).
+Tensor dense(const TensorBase& x) { return Tensor(x.alias()).contiguous(); }
+
+void check_float(const char* op, const Tensor& t, const char* what) {
+  DENDRITE_CHECK(t.dtype() == DType::f32 || t.dtype() == DType::f64, "{}: {} must be f32 or f64, got {}", op, what,
+                 describe(t));
+}
+
+void check_state(const char* op, const Tensor& t, const char* what, int64_t batch, int64_t hidden, DType dtype) {
+  DENDRITE_CHECK(t.defined(), "{}: {} is undefined", op, what);
+  DENDRITE_CHECK(t.dim() == 2 && t.size(0) == batch && t.size(1) == hidden, "{}: {} must be [{}, {}], got {}", op, what,
+                 batch, hidden, to_string(t.shape()));
+  DENDRITE_CHECK(t.dtype() == dtype, "{}: {} is {}, the gates are {}", op, what, describe(t), name(dtype));
+}
+
+// --- LSTM -----------------------------------------------------------------------------------
+
+// Also writes the activations i, f, g, o, tanh(c') to acts [B, 5H] when recording, so the backward
+// needs no transcendental functions.
+template <typename T>
+void lstm_forward_rows(const T* gates, const T* c, T* out, T* acts, int64_t batch, int64_t hidden) {
+  const int64_t n = batch * hidden;
+#pragma omp parallel for if (n > kParallelElements)
+  for (int64_t b = 0; b < batch; ++b) {
+    const T* a = gates + b * 4 * hidden;
+    const T* cb = c + b * hidden;
+    T* h_out = out + b * 2 * hidden;
+    T* c_out = h_out + hidden;
+    for (int64_t j = 0; j < hidden; ++j) {
+      const T i = sigmoid_of(a[j]), f = sigmoid_of(a[hidden + j]);
+      const T g = tanh_of(a[2 * hidden + j]), o = sigmoid_of(a[3 * hidden + j]);
+      const T c_new = f * cb[j] + i * g;
+      const T tc = tanh_of(c_new);
+      c_out[j] = c_new;
+      h_out[j] = o * tc;
+      if (acts != nullptr) {
+        T* s = acts + b * 5 * hidden;
+        s[j] = i, s[hidden + j] = f, s[2 * hidden + j] = g, s[3 * hidden + j] = o, s[4 * hidden + j] = tc;
+      }
+    }
+  }
+}
+
+// grad [B, 2H] (dh', dc') -> dgates [B, 4H], dc [B, H].
+template <typename T>
+void lstm_backward_rows(const T* acts, const T* c, const T* grad, T* dgates, T* dc, int64_t batch, int64_t hidden) {
+  const int64_t n = batch * hidden;
+#pragma omp parallel for if (n > kParallelElements)
+  for (int64_t b = 0; b < batch; ++b) {
+    const T* s = acts + b * 5 * hidden;
+    const T* cb = c + b * hidden;
+    const T* dh = grad + b * 2 * hidden;
+    const T* dc_new = dh + hidden;
+    T* da = dgates + b * 4 * hidden;
+    T* dcb = dc + b * hidden;
+    for (int64_t j = 0; j < hidden; ++j) {
+      const T i = s[j], f = s[hidden + j], g = s[2 * hidden + j], o = s[3 * hidden + j], tc = s[4 * hidden + j];
+      const T dct = dc_new[j] + dh[j] * o * (T(1) - tc * tc);
+      da[j] = dct * g * i * (T(1) - i);
+      da[hidden + j] = dct * cb[j] * f * (T(1) - f);
+      da[2 * hidden + j] = dct * i * (T(1) - g * g);
+      da[3 * hidden + j] = dh[j] * tc * o * (T(1) - o);
+      dcb[j] = dct * f;
+    }
+  }
+}
+
+// --- GRU ------------------------------------------------------------------------------------
+
+template <typename T>
+void gru_forward_rows(const T* gx, const T* gh, const T* h, T* out, int64_t batch, int64_t hidden) {
+  const int64_t n = batch * hidden;
+#pragma omp parallel for if (n > kParallelElements)
+  for (int64_t b = 0; b < batch; ++b) {
+    const T* x = gx + b * 3 * hidden;
+    const T* s = gh + b * 3 * hidden;
+    const T* hb = h + b * hidden;
+    T* o = out + b * hidden;
+    for (int64_t j = 0; j < hidden; ++j) {
+      const T r = sigmoid_of(x[j] + s[j]), z = sigmoid_of(x[hidden + j] + s[hidden + j]);
+      const T nn = tanh_of(x[2 * hidden + j] + r * s[2 * hidden + j]);
+      o[j] = (T(1) - z) * nn + z * hb[j];
+    }
+  }
+}
+
+template <typename T>
+void gru_backward_rows(const T* gx, const T* gh, const T* h, const T* grad, T* dgx, T* dgh, T* dh, int64_t batch,
+                       int64_t hidden) {
+  const int64_t n = batch * hidden;
+#pragma omp parallel for if (n > kParallelElements)
+  for (int64_t b = 0; b < batch; ++b) {
+    const T* x = gx + b * 3 * hidden;
+    const T* s = gh + b * 3 * hidden;
+    const T* hb = h + b * hidden;
+    const T* g = grad + b * hidden;
+    T* dx = dgx + b * 3 * hidden;
+    T* ds = dgh + b * 3 * hidden;
+    T* dhb = dh + b * hidden;
+    for (int64_t j = 0; j < hidden; ++j) {
+      const T r = sigmoid_of(x[j] + s[j]), z = sigmoid_of(x[hidden + j] + s[hidden + j]);
+      const T nn = tanh_of(x[2 * hidden + j] + r * s[2 * hidden + j]);
+      const T dn = g[j] * (T(1) - z) * (T(1) - nn * nn);
+      const T dz = g[j] * (hb[j] - nn) * z * (T(1) - z);
+      const T dr = dn * s[2 * hidden + j] * r * (T(1) - r);
+      dx[j] = dr;
+      ds[j] = dr;
+      dx[hidden + j] = dz;
+      ds[hidden + j] = dz;
+      dx[2 * hidden + j] = dn;
+      ds[2 * hidden + j] = dn * r;
+      dhb[j] = g[j] * z;
+    }
+  }
+}
+
+template <typename F>
+void for_float(DType dtype, F&& f) {
+  if (dtype == DType::f32) {
+    f(float{});
+  } else {
+    f(double{});
+  }
+}
+
+void check_weights(const char* op, const Tensor& x, const Tensor& h, const Tensor& w_ih, const Tensor& w_hh,
+                   const Tensor& b_ih, const Tensor& b_hh, int64_t gates) {
+  DENDRITE_CHECK(x.dim() == 2, "{}: input must be [batch, features], got {}", op, to_string(x.shape()));
+  DENDRITE_CHECK(h.dim() == 2 && h.size(0) == x.size(0), "{}: state {} does not match input {}", op,
+                 to_string(h.shape()), to_string(x.shape()));
+  const int64_t hidden = h.size(1);
+  DENDRITE_CHECK(w_ih.dim() == 2 && w_ih.size(0) == gates * hidden && w_ih.size(1) == x.size(1),
+                 "{}: w_ih must be [{}, {}] for input {} and state {}, got {}", op, gates * hidden, x.size(1),
+                 to_string(x.shape()), to_string(h.shape()), to_string(w_ih.shape()));
+  DENDRITE_CHECK(w_hh.dim() == 2 && w_hh.size(0) == gates * hidden && w_hh.size(1) == hidden,
+                 "{}: w_hh must be [{}, {}] for state {}, got {}", op, gates * hidden, hidden, to_string(h.shape()),
+                 to_string(w_hh.shape()));
+  for (const Tensor* b : {&b_ih, &b_hh}) {
+    if (!b->defined()) continue;
+    DENDRITE_CHECK(b->dim() == 1 && b->size(0) == gates * hidden, "{}: biases must be [{}], got {}", op, gates * hidden,
+                   to_string(b->shape()));
+  }
+}
+
+}  // namespace
+
+LstmState lstm_pointwise(const Tensor& gates, const Tensor& c) {
+  const char* op = "lstm_pointwise";
+  DENDRITE_CHECK(gates.defined() && gates.dim() == 2 && gates.size(1) % 4 == 0,
+                 "lstm_pointwise: gates must be [batch, 4 * hidden], got {}",
+                 gates.defined() ? to_string(gates.shape()) : std::string("undefined"));
+  check_float(op, gates, "gates");
+  check_same_device(op, {&gates, &c});
+  const int64_t batch = gates.size(0), hidden = gates.size(1) / 4;
+  check_state(op, c, "c", batch, hidden, gates.dtype());
+
+  const Tensor a = dense(gates), cc = dense(c);
+  Tensor out = empty({batch, 2 * hidden}, gates.dtype());
+  const bool record = autograd::should_record({&gates, &c});
+  const Tensor acts = record ? empty({batch, 5 * hidden}, gates.dtype()) : Tensor();
+  for_float(gates.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    lstm_forward_rows<T>(a.data_ptr<T>(), cc.data_ptr<T>(), out.data_ptr<T>(), record ? acts.data_ptr<T>() : nullptr,
+                         batch, hidden);
+  });
+  if (record) {
+    autograd::record(op, out, {gates, c}, [acts, cc, batch, hidden](const TensorBase& g) -> Grads {
+      const Tensor grad = dense(g);
+      Tensor dgates = empty({batch, 4 * hidden}, acts.dtype()), dc = empty({batch, hidden}, acts.dtype());
+      for_float(acts.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        lstm_backward_rows<T>(acts.data_ptr<T>(), cc.data_ptr<T>(), grad.data_ptr<T>(), dgates.data_ptr<T>(),
+                              dc.data_ptr<T>(), batch, hidden);
+      });
+      return {dgates, dc};
+    });
+  }
+  return {out.narrow(1, 0, hidden), out.narrow(1, hidden, hidden)};
+}
+
+LstmState lstm_cell(const Tensor& x, const LstmState& state, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
+                    const Tensor& b_hh) {
+  DENDRITE_CHECK(x.defined() && state.h.defined() && state.c.defined() && w_ih.defined() && w_hh.defined(),
+                 "lstm_cell: input, state and weights must be defined");
+  check_weights("lstm_cell", x, state.h, w_ih, w_hh, b_ih, b_hh, 4);
+  return lstm_pointwise(linear(x, w_ih, b_ih) + linear(state.h, w_hh, b_hh), state.c);
+}
+
+Tensor gru_pointwise(const Tensor& gx, const Tensor& gh, const Tensor& h) {
+  const char* op = "gru_pointwise";
+  DENDRITE_CHECK(gx.defined() && gx.dim() == 2 && gx.size(1) % 3 == 0,
+                 "gru_pointwise: gx must be [batch, 3 * hidden], got {}",
+                 gx.defined() ? to_string(gx.shape()) : std::string("undefined"));
+  check_float(op, gx, "gx");
+  check_same_device(op, {&gx, &gh, &h});
+  const int64_t batch = gx.size(0), hidden = gx.size(1) / 3;
+  check_state(op, gh, "gh", batch, 3 * hidden, gx.dtype());
+  check_state(op, h, "h", batch, hidden, gx.dtype());
+
+  const Tensor x = dense(gx), s = dense(gh), hh = dense(h);
+  Tensor out = empty({batch, hidden}, gx.dtype());
+  for_float(gx.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    gru_forward_rows<T>(x.data_ptr<T>(), s.data_ptr<T>(), hh.data_ptr<T>(), out.data_ptr<T>(), batch, hidden);
+  });
+  if (autograd::should_record({&gx, &gh, &h})) {
+    autograd::record(op, out, {gx, gh, h}, [x, s, hh, batch, hidden](const TensorBase& g) -> Grads {
+      const Tensor grad = dense(g);
+      Tensor dgx = empty({batch, 3 * hidden}, x.dtype()), dgh = empty({batch, 3 * hidden}, x.dtype());
+      Tensor dh = empty({batch, hidden}, x.dtype());
+      for_float(x.dtype(), [&](auto tag) {
+        using T = decltype(tag);
+        gru_backward_rows<T>(x.data_ptr<T>(), s.data_ptr<T>(), hh.data_ptr<T>(), grad.data_ptr<T>(), dgx.data_ptr<T>(),
+                             dgh.data_ptr<T>(), dh.data_ptr<T>(), batch, hidden);
+      });
+      return {dgx, dgh, dh};
+    });
+  }
+  return out;
+}
+
+Tensor gru_cell(const Tensor& x, const Tensor& h, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
+                const Tensor& b_hh) {
+  DENDRITE_CHECK(x.defined() && h.defined() && w_ih.defined() && w_hh.defined(),
+                 "gru_cell: input, state and weights must be defined");
+  check_weights("gru_cell", x, h, w_ih, w_hh, b_ih, b_hh, 3);
+  return gru_pointwise(linear(x, w_ih, b_ih), linear(h, w_hh, b_hh), h);
+}
+
+}  // namespace dendrite

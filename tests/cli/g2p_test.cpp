@@ -1,0 +1,173 @@
+// `dendrite train|predict|eval` on a g2p recipe, in-process through run_cli, on a small generated
+// dictionary (one run shared by the suite), and the bad-input paths of the issue: unknown letters
+// (a warning, not a crash), an empty word (an empty pronunciation), a word over the model's limit
+// and a malformed dictionary line (errors naming the limit and the line).
+#include "dendrite/cli/g2p.h"
+
+#include <fmt/format.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "data/test_files.h"
+#include "dendrite/cli/commands.h"
+#include "dendrite/cli/recipe_files.h"
+#include "dendrite/core/error.h"
+
+namespace dendrite::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+
+struct Result {
+  int status;
+  std::string out, err;
+};
+
+Result run(std::vector<std::string> args) {
+  args.insert(args.begin(), "dendrite");
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int status = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {status, out.str(), err.str()};
+}
+
+// Words over the letters A-F whose "pronunciation" spells each letter as a phoneme, with a few
+// alternates, so the split has words in every part.
+void write_dictionary(const fs::path& path, int words) {
+  static const char* sounds[] = {"AA1", "B", "K", "D", "EH0", "F"};
+  std::ofstream out(path);
+  out << ";;; generated for the tests\n";
+  for (int i = 0; i < words; ++i) {
+    std::string word, pron;
+    for (int k = i, n = 0; n < 2 + i % 3; ++n, k /= 6) {
+      word += static_cast<char>('A' + k % 6);
+      if (!pron.empty()) pron += ' ';
+      pron += sounds[k % 6];
+    }
+    out << fmt::format("{}  {}\n", word, pron);
+    if (i % 17 == 0) out << fmt::format("{}(1)  {} Z\n", word, pron);
+  }
+}
+
+class G2PCommand : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    tmp_ = std::make_unique<data::files::TempDir>();
+    write_dictionary(dict(), 240);
+    Result r = run({"train",    "g2p-lstm",
+                    "--out",    run_dir(),
+                    "--epochs", "1",
+                    "--batch",  "32",
+                    "--set",    fmt::format("data.dir={}", dict().string()),
+                    "--set",    "model.embed=8",
+                    "--set",    "model.encoder_hidden=8",
+                    "--set",    "model.decoder_hidden=16",
+                    "--set",    "model.max_length=12",
+                    "--set",    "decode.beam=3"});
+    trained_ = r;
+  }
+  static void TearDownTestSuite() { tmp_.reset(); }
+  static fs::path dict() { return tmp_->path() / "dict.txt"; }
+  static std::string run_dir() { return (tmp_->path() / "run").string(); }
+
+  static inline std::unique_ptr<data::files::TempDir> tmp_;
+  static inline Result trained_;
+};
+
+TEST_F(G2PCommand, TrainWritesTheRunDirectory) {
+  ASSERT_EQ(trained_.status, 0) << trained_.out << trained_.err;
+  EXPECT_THAT(trained_.out, HasSubstr("test WER"));
+  for (const char* f :
+       {"config.toml", "graphemes.txt", "phonemes.txt", "metrics.jsonl", "summary.json", "curves.svg", "best", "last"})
+    EXPECT_TRUE(fs::exists(fs::path(run_dir()) / f)) << f;
+  std::ifstream in(fs::path(run_dir()) / "summary.json");
+  const nlohmann::json summary = nlohmann::json::parse(in);
+  for (const char* key : {"wer", "per", "test_greedy_wer", "test_greedy_per", "test_beam_wer", "test_beam_per",
+                          "dev_greedy_wer", "train_seconds", "test_beam_words_per_sec"})
+    EXPECT_TRUE(summary.contains(key)) << key;
+  EXPECT_EQ(summary["beam"], 3);
+}
+
+TEST_F(G2PCommand, PredictPrintsOneLinePerWordAndWarnsOnUnknownLetters) {
+  Result r = run({"predict", run_dir(), "abc", "fed", "ax9"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::vector<std::string> got;
+  while (std::getline(lines, line)) got.push_back(line);
+  ASSERT_EQ(got.size(), 3u) << r.out;
+  EXPECT_THAT(got[0], ::testing::StartsWith("abc  "));
+  EXPECT_THAT(r.err, HasSubstr("warning: \"ax9\": 9 X not in the training alphabet, read as <unk>"));
+}
+
+TEST_F(G2PCommand, PredictEmptyWordGivesAnEmptyPronunciation) {
+  Result r = run({"predict", run_dir(), "", "ab"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, ::testing::StartsWith("  \nab  "));
+}
+
+TEST_F(G2PCommand, PredictNBest) {
+  Result r = run({"predict", run_dir(), "abc", "--beam", "3", "--nbest", "3"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("abc  1  "));
+  EXPECT_THAT(r.out, HasSubstr("abc  3  "));
+  Result bad = run({"predict", run_dir(), "abc", "--beam", "2", "--nbest", "4"});
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_THAT(bad.err, HasSubstr("--nbest must be in [1, --beam = 2], got 4"));
+}
+
+TEST_F(G2PCommand, PredictTooLongWordNamesTheLimit) {
+  Result r = run({"predict", run_dir(), "abcdefabcdefa"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.err, HasSubstr("\"abcdefabcdefa\" has 13 characters; the model accepts at most 12 (model.max_length)"));
+}
+
+TEST_F(G2PCommand, EvalReportsGreedyAndBeam) {
+  Result r = run({"eval", run_dir()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("greedy:  WER"));
+  EXPECT_THAT(r.out, HasSubstr("beam 3:  WER"));
+}
+
+TEST_F(G2PCommand, MalformedDictionaryLineIsAnErrorNamingTheLine) {
+  const fs::path bad = tmp_->path() / "bad.txt";
+  std::ofstream(bad) << "AB  AA1 B\nCD\n";
+  Result r = run({"train", "g2p-lstm", "--out", (tmp_->path() / "bad-run").string(), "--set",
+                  fmt::format("data.dir={}", bad.string())});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.err, HasSubstr(bad.string() + ":2: \"CD\" has no pronunciation"));
+}
+
+std::string error_of_validate(const Recipe& r) {
+  try {
+    validate_recipe(r, "g2p-lstm.toml");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(G2PRecipe, ChecksNameTheKey) {
+  Recipe r = parse_recipe_file(resolve_recipe("g2p-lstm"));
+  EXPECT_NO_THROW(validate_recipe(r, "g2p-lstm.toml"));
+  Recipe wrong = r;
+  wrong.data.dataset = "fashion-mnist";
+  EXPECT_THAT(error_of_validate(wrong), HasSubstr("model.architecture \"g2p-lstm\" cannot train on data.dataset"));
+  Recipe attention = r;
+  attention.model.attention = "fancy";
+  EXPECT_THAT(error_of_validate(attention),
+              HasSubstr("key 'model.attention' is \"fancy\"; choose one of: additive, dot"));
+  Recipe nbest = r;
+  nbest.decode.nbest = 9;
+  EXPECT_THAT(error_of_validate(nbest), HasSubstr("key 'decode.nbest' must be in [1, decode.beam = 5], got 9"));
+}
+
+}  // namespace
+}  // namespace dendrite::cli

@@ -1,0 +1,166 @@
+// Greedy and beam search on a decoder whose next-token distribution is a fixed table of the prefix,
+// so the right answers are known: beam search finds the more probable whole sequence that greedy
+// decoding misses. Then a tiny Seq2Seq: teacher forcing is padding-invariant and decoding runs.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <map>
+
+#include "nn_test_util.h"
+
+namespace dendrite::nn {
+namespace {
+
+using testing::error_of;
+
+constexpr int64_t kBos = 1, kEos = 2, kA = 3, kB = 4, kVocab = 5;
+
+// p(next | prefix): [] -> A .6, B .4; [A] -> A .4, B .3, EOS .3; [B] -> EOS .9, A .05, B .05;
+// anything longer -> EOS. Greedy: A A EOS (.24); best: B EOS (.36).
+class TableDecoder : public StepDecoder {
+ public:
+  explicit TableDecoder(int64_t rows) : prefixes_(static_cast<size_t>(rows)) {}
+  Tensor step(const Tensor& tokens) override {
+    std::vector<int64_t> t = to_vector<int64_t>(tokens);
+    EXPECT_EQ(t.size(), prefixes_.size());
+    std::vector<double> lp;
+    for (size_t r = 0; r < t.size(); ++r) {
+      if (t[r] != kBos) prefixes_[r].push_back(t[r]);
+      std::vector<double> p(kVocab, 1e-9);
+      const auto& pre = prefixes_[r];
+      if (pre.empty()) {
+        p[kA] = 0.6, p[kB] = 0.4;
+      } else if (pre.size() == 1 && pre[0] == kA) {
+        p[kA] = 0.4, p[kB] = 0.3, p[kEos] = 0.3;
+      } else if (pre.size() == 1 && pre[0] == kB) {
+        p[kEos] = 0.9, p[kA] = 0.05, p[kB] = 0.05;
+      } else {
+        p[kEos] = 1.0;
+      }
+      for (double v : p) lp.push_back(std::log(v));
+    }
+    ++steps;
+    return tensor<double>(lp, {static_cast<int64_t>(t.size()), kVocab});
+  }
+  void select(const std::vector<int64_t>& rows) override {
+    std::vector<std::vector<int64_t>> next;
+    for (int64_t r : rows) next.push_back(prefixes_[static_cast<size_t>(r)]);
+    prefixes_ = next;
+  }
+  int steps = 0;
+
+ private:
+  std::vector<std::vector<int64_t>> prefixes_;
+};
+
+TEST(Decoding, GreedyTakesTheLocallyBestToken) {
+  TableDecoder d(2);
+  auto hyps = greedy_decode(d, 2, {.bos = kBos, .eos = kEos, .max_length = {10}});
+  ASSERT_EQ(hyps.size(), 2u);
+  for (const auto& h : hyps) {
+    EXPECT_EQ(h.tokens, (std::vector<int64_t>{kA, kA}));
+    EXPECT_NEAR(h.log_prob, std::log(0.24), 1e-6);
+  }
+  EXPECT_EQ(d.steps, 3);  // stops once every input has emitted EOS
+}
+
+TEST(Decoding, BeamFindsTheMoreProbableSequenceWithNBestScores) {
+  TableDecoder d(3);
+  auto nbest =
+      beam_search(d, 3, {.bos = kBos, .eos = kEos, .max_length = {10}, .beam = 2, .nbest = 2, .length_penalty = 0.0});
+  ASSERT_EQ(nbest.size(), 3u);
+  for (const auto& list : nbest) {
+    ASSERT_EQ(list.size(), 2u);
+    EXPECT_EQ(list[0].tokens, (std::vector<int64_t>{kB}));
+    EXPECT_NEAR(list[0].score, std::log(0.36), 1e-6);
+    EXPECT_EQ(list[1].tokens, (std::vector<int64_t>{kA, kA}));
+    EXPECT_NEAR(list[1].log_prob, std::log(0.24), 1e-6);
+  }
+}
+
+TEST(Decoding, LengthPenaltyAndMaxLength) {
+  EXPECT_DOUBLE_EQ(length_penalty(7, 1.0), 2.0);
+  EXPECT_DOUBLE_EQ(length_penalty(7, 0.0), 1.0);
+  TableDecoder d(1);
+  // One token allowed: the live prefixes are finished as they are.
+  auto nbest = beam_search(d, 1, {.bos = kBos, .eos = kEos, .max_length = {1}, .beam = 2, .nbest = 2});
+  ASSERT_EQ(nbest[0].size(), 2u);
+  EXPECT_EQ(nbest[0][0].tokens, (std::vector<int64_t>{kA}));
+  EXPECT_EQ(nbest[0][1].tokens, (std::vector<int64_t>{kB}));
+}
+
+TEST(Decoding, BadOptions) {
+  TableDecoder d(1);
+  EXPECT_EQ(error_of([&] { beam_search(d, 1, {.beam = 2, .nbest = 3}); }),
+            "beam_search: nbest must be in [1, beam = 2], got 3");
+  EXPECT_EQ(error_of([&] {
+              greedy_decode(d, 2, {.max_length = {5, 6, 7}});
+            }),
+            "greedy_decode: max_length must hold one value or one per input (2), got 3");
+  EXPECT_EQ(error_of([&] { beam_search(d, 1, {.beam = 0}); }), "beam_search: beam must be >= 1, got 0");
+}
+
+Seq2SeqOptions tiny() {
+  return {.source_vocab = 9, .target_vocab = 9, .embed = 8, .encoder_hidden = 8, .decoder_hidden = 12};
+}
+
+TEST(Seq2Seq, TeacherForcingIgnoresSourcePadding) {
+  manual_seed(9);
+  Seq2Seq model(tiny());
+  model.eval();
+  Tensor src = tensor<int64_t>({4, 5, 6, 0, 0, 7, 8, 4, 5, 6}, {2, 5});
+  Tensor tgt = tensor<int64_t>({1, 5, 6, 1, 7, 7}, {2, 3});
+  Tensor batched = model.forward_teacher(src, {3, 5}, tgt);
+  Tensor alone = model.forward_teacher(src.narrow(0, 0, 1).narrow(1, 0, 3), {3}, tgt.narrow(0, 0, 1));
+  std::vector<float> a = to_vector<float>(batched.narrow(0, 0, 1)), b = to_vector<float>(alone);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5);
+  EXPECT_EQ(batched.shape(), (Shape{2, 3, 9}));
+}
+
+TEST(Seq2Seq, LearnsToReverseAndDecodes) {
+  manual_seed(10);
+  Seq2Seq model(tiny());
+  Tensor src = tensor<int64_t>({4, 5, 6, 7, 8, 4, 5, 0, 6, 6, 8, 5}, {3, 4});
+  Tensor tgt_in = tensor<int64_t>({1, 7, 6, 5, 1, 5, 4, 8, 1, 5, 8, 6}, {3, 4});
+  Tensor tgt_out = tensor<int64_t>({7, 6, 5, 4, 5, 4, 8, 2, 5, 8, 6, 6}, {3, 4});
+  // Each target is its source reversed (the second source is 8 4 5 with one pad).
+  const std::vector<int64_t> lengths{4, 3, 4};
+  double first = 0, last = 0;
+  for (int step = 0; step < 150; ++step) {
+    Tensor loss = cross_entropy(model.forward_teacher(src, lengths, tgt_in).reshape({-1, 9}), tgt_out.reshape({-1}));
+    for (const Tensor& p : model.parameters()) p.set_grad({});
+    loss.backward();
+    autograd::NoGradGuard no_grad;
+    for (const Tensor& p : model.parameters()) add_(p, p.grad(), -0.5);
+    if (step == 0) first = loss.item<double>();
+    last = loss.item<double>();
+  }
+  EXPECT_LT(last, first / 2);
+  model.eval();
+  auto decoder = model.start_decoding(src, lengths);
+  auto greedy = greedy_decode(*decoder, 3, {.max_length = {8}});
+  auto beam_decoder = model.start_decoding(src, lengths);
+  auto beam = beam_search(*beam_decoder, 3, {.max_length = {8}, .beam = 3, .nbest = 2});
+  ASSERT_EQ(greedy.size(), 3u);
+  ASSERT_EQ(beam.size(), 3u);
+  for (const auto& list : beam) {
+    ASSERT_EQ(list.size(), 2u);
+    EXPECT_GE(list[0].score, list[1].score);
+  }
+}
+
+TEST(Seq2SeqErrors, BadInputs) {
+  Seq2Seq model(tiny());
+  EXPECT_EQ(error_of([&] { model.encode(zeros({3}, DType::i64), {3}); }),
+            "Seq2Seq(9 -> 9, embed 8, encoder 2x1x8, decoder 12, additive attention): source must be [batch, length] "
+            "token ids, got [3]");
+  EXPECT_EQ(error_of([] { Seq2Seq(Seq2SeqOptions{.source_vocab = 3, .target_vocab = 3, .attention = "fancy"}); }),
+            "Seq2Seq: attention must be \"additive\" or \"dot\", got \"fancy\"");
+  EXPECT_EQ(error_of([&] { model.forward(zeros({1})); }),
+            "Seq2Seq(9 -> 9, embed 8, encoder 2x1x8, decoder 12, additive attention): call forward_teacher(source, "
+            "lengths, target_in) to train or start_decoding() to decode");
+}
+
+}  // namespace
+}  // namespace dendrite::nn
