@@ -54,8 +54,9 @@ struct OpCase {
   std::function<Inputs(CaseGen&)> inputs;
   std::function<Outputs(const Inputs&)> fn;
   bool differentiable = true;
-  // False for cases too large for finite differences (e.g. channel counts that select oneDNN's
-  // blocked layouts): their gradients are still compared across backends.
+  // False for cases finite differences cannot check: too large (channel counts that select
+  // oneDNN's blocked layouts) or at non-differentiable points (ties in max pooling). Their
+  // gradients are still compared across backends.
   bool gradcheck = true;
   // Inputs (by position) that gradcheck must not perturb, besides integer ones (e.g. running
   // statistics that the op updates).
