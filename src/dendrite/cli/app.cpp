@@ -45,6 +45,11 @@ void add_dist_options(CLI::App* train, dist::Options& d) {
   train->add_flag("--staleness-lr", d.staleness_lr, "parameter server: divide each gradient's lr by its staleness");
   train->add_option("--comm-timeout", d.comm_timeout, "seconds a rank waits for its peers before reporting (300)")
       ->type_name("SECONDS");
+  train->add_option("--warm-start", d.warm_start, "ps-async: worker 0 trains alone for K steps, then the rest join")
+      ->type_name("K");
+  train->add_option("--slow-rank", d.slow_rank, "tests/benchmarks: make this worker a straggler")->type_name("R");
+  train->add_option("--slow-factor", d.slow_factor, "tests/benchmarks: the straggler's steps take F times as long")
+      ->type_name("F");
 }
 
 void add_train(CLI::App& app, TrainArgs& a) {

@@ -138,7 +138,7 @@ int train_local(const Resolved& r, const TrainArgs& args, std::ostream& out, boo
     manual_seed(static_cast<uint64_t>(recipe.train.seed));
     std::shared_ptr<nn::Sequential> model = build_model(recipe.model);
     const double lr = d.ps_lr.value_or(recipe.optim.lr);
-    dist::run_parameter_server(comm, *model, d, dist::default_update_rule(d, lr), recipe.optim.lr);
+    dist::run_parameter_server(comm, *model, d, dist::default_update_rule(d, lr), recipe.optim.lr, r.run_dir / "ps");
     return 0;
   }
 

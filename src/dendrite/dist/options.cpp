@@ -29,6 +29,12 @@ void validate(const Options& o, int ranks) {
                  o.n_push);
   DENDRITE_CHECK(o.ps_optim == "adagrad" || o.ps_optim == "sgd", "--ps-optim: expected adagrad or sgd, got '{}'",
                  o.ps_optim);
+  DENDRITE_CHECK(o.warm_start >= 0, "--warm-start must be >= 0 steps, got {}", o.warm_start);
+  DENDRITE_CHECK(o.warm_start == 0 || o.mode == Mode::ps_async,
+                 "--warm-start applies to --dist ps-async only (sync rounds and bounded staleness would wait for the "
+                 "workers that have not joined yet)");
+  DENDRITE_CHECK(o.slow_factor >= 1.0, "--slow-factor must be >= 1, got {}", o.slow_factor);
+  DENDRITE_CHECK(o.slow_rank < ranks, "--slow-rank {} is not a rank of {}", o.slow_rank, ranks);
   if (!is_parameter_server(o.mode)) return;
   DENDRITE_CHECK(o.servers >= 1 && o.servers < ranks,
                  "--dist {}: --servers {} leaves no worker among {} ranks (start more ranks with mpirun -np N)",
@@ -85,6 +91,12 @@ Options parse_options(int argc, const char* const* argv) {
       o.ps_lr = number(next());
     else if (arg == "--comm-timeout")
       o.comm_timeout = number(next());
+    else if (arg == "--warm-start")
+      o.warm_start = static_cast<int>(number(next()));
+    else if (arg == "--slow-rank")
+      o.slow_rank = static_cast<int>(number(next()));
+    else if (arg == "--slow-factor")
+      o.slow_factor = number(next());
     else if (arg == "--staleness-lr")
       o.staleness_lr = true;
   }

@@ -10,6 +10,9 @@
 //   --ps-lr X        the shards' learning rate (default: the recipe's)
 //   --staleness-lr   divide each gradient's learning rate by its staleness + 1
 //   --comm-timeout T seconds any blocking communication may wait, default 300
+//   --warm-start K   ps-async: worker 0 trains alone for K steps before the others join (DistBelief)
+//   --slow-rank R --slow-factor F   tests and benchmarks only: worker R's steps take F times as
+//                    long (it sleeps F - 1 times its compute time after each step), a straggler
 #pragma once
 
 #include <cstdint>
@@ -38,6 +41,9 @@ struct Options {
   std::optional<double> ps_lr{};
   bool staleness_lr = false;
   double comm_timeout = kDefaultCommTimeout;
+  int warm_start = 0;
+  int slow_rank = -1;  // none
+  double slow_factor = 1.0;
 };
 
 // Checks the values against each other and the job's size (throws dendrite::Error).

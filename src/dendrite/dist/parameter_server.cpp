@@ -5,6 +5,7 @@
 
 #include "dendrite/autograd/autograd.h"
 #include "dendrite/dist/poll.h"
+#include "dendrite/dist/ps_snapshot.h"
 #include "dendrite/optim/adagrad.h"
 #include "dendrite/optim/sgd.h"
 
@@ -128,7 +129,12 @@ void ParameterServer::answer_pending() {
     }
     PsHeader reply;
     reply.version = version_;
-    send_message(*comm_, it->source, PsTag::params, reply, values);
+    if (it->tag == PsTag::snapshot) {
+      snapshot(*it);
+      send_message(*comm_, it->source, PsTag::snapshot_done, reply, {});
+    } else {
+      send_message(*comm_, it->source, PsTag::params, reply, values);
+    }
     it = pending_pulls_.erase(it);
   }
 }
@@ -160,7 +166,8 @@ void ParameterServer::serve() {
                    done_.size());
     switch (m->tag) {
       case PsTag::push: on_push(*m); break;
-      case PsTag::pull: pending_pulls_.push_back(std::move(*m)); break;
+      case PsTag::pull:
+      case PsTag::snapshot: pending_pulls_.push_back(std::move(*m)); break;
       case PsTag::done:
         done_[w] = true;
         if (config_.mode == Mode::ps_sync) try_finish_round();
@@ -172,6 +179,48 @@ void ParameterServer::serve() {
     answer_pending();
   }
   serve_seconds_ = seconds_since(start);
+}
+
+void ParameterServer::snapshot(const PsMessage& request) {
+  if (config_.snapshot_dir.empty()) return;
+  const int64_t step = request.header.step;
+  ShardSnapshot s;
+  s.step = step;
+  s.version = version_;
+  s.params = tensors_;
+  if (optimizer_) {
+    s.optimizer_state = optimizer_->state();
+    s.optimizer_scalars = optimizer_->state_scalars();
+  }
+  save_snapshot(snapshot_path(config_.snapshot_dir, config_.shard_index, step), s);
+  if (kept_steps_.empty() || kept_steps_.back() != step) kept_steps_.push_back(step);
+  if (kept_steps_.size() > 2) kept_steps_.erase(kept_steps_.begin());
+  prune_snapshots(config_.snapshot_dir, config_.shard_index, kept_steps_);
+}
+
+void ParameterServer::restore(int64_t step) {
+  DENDRITE_CHECK(!config_.snapshot_dir.empty(), "parameter server rank {}: resuming needs a snapshot directory",
+                 comm_->rank());
+  const std::filesystem::path file = snapshot_path(config_.snapshot_dir, config_.shard_index, step);
+  ShardSnapshot s = load_snapshot(file);
+  DENDRITE_CHECK(s.params.size() == tensors_.size(), "{}: {} parameter slices, this shard holds {}", file.string(),
+                 s.params.size(), tensors_.size());
+  for (size_t k = 0; k < tensors_.size(); ++k) {
+    const auto& [name, t] = tensors_[k];
+    DENDRITE_CHECK(s.params[k].first == name && s.params[k].second.shape() == t.shape() &&
+                       s.params[k].second.dtype() == DType::f32,
+                   "{}: slice {} is '{}' {}, this shard holds '{}' {} (was the model changed?)", file.string(), k,
+                   s.params[k].first, describe(s.params[k].second), name, describe(t));
+  }
+  if (optimizer_) {
+    optimizer_->load_state(s.optimizer_state);
+    optimizer_->load_state_scalars(s.optimizer_scalars);
+  }
+  for (size_t k = 0; k < tensors_.size(); ++k)
+    std::memcpy(tensors_[k].second.raw_data(), s.params[k].second.raw_data(),
+                static_cast<size_t>(tensors_[k].second.numel()) * sizeof(float));
+  version_ = s.version;
+  kept_steps_ = {step};
 }
 
 RankStats ParameterServer::stats() const {

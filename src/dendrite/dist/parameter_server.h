@@ -10,11 +10,15 @@
 //                       once the round the worker waits for is applied; ssp when the slowest
 //                       unfinished worker is at most `staleness` pushes behind the asker.
 //   done                the worker has finished.
+//   snapshot(step)      rank 0 is about to checkpoint `step`: once the mode allows (as a pull
+//                       from rank 0 would be answered, so that a sync round rank 0 pushed to is
+//                       applied first) the shard saves its state (ps_snapshot.h) and answers.
 //
 // The loop polls with a growing sleep (poll.h): an idle shard costs almost no CPU. A shard that
 // hears nothing for the communicator's timeout reports which workers it still waits for.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <vector>
@@ -40,6 +44,8 @@ struct ServerConfig {
   // A push's lr divided by this scales the rule's own lr (so a worker's schedule reaches the
   // shards); 0: pushes' lr are ignored.
   double reference_lr = 0.0;
+  int shard_index = 0;                   // which shard this is (names its snapshot files)
+  std::filesystem::path snapshot_dir{};  // where snapshots go; empty: snapshots are not saved
 };
 
 class ParameterServer {
@@ -49,6 +55,9 @@ class ParameterServer {
                   const OptimizerFactory& update_rule);
   // Serves until every worker is done (see above).
   void serve();
+  // Restores the state saved for trainer step `step` (before serve(); throws naming the file when
+  // it is missing or of another model).
+  void restore(int64_t step);
   // This shard's account (updates, dropped gradients, staleness histogram, communication).
   RankStats stats() const;
 
@@ -58,6 +67,8 @@ class ParameterServer {
   bool can_answer(const PsMessage& pull) const;
   void answer_pending();
   void try_finish_round();
+  void snapshot(const PsMessage& request);
+  std::vector<int64_t> kept_steps_;  // snapshots on disk (the two newest)
 
   std::shared_ptr<Communicator> comm_;
   ServerConfig config_;

@@ -13,7 +13,17 @@
 
 namespace dendrite::dist {
 
-enum class PsTag : int { pull = 7101, params = 7102, push = 7103, done = 7104 };
+// snapshot: rank 0 asks a shard to save its state for a checkpoint (answered by snapshot_done
+// once saved); warm_go: rank 0 tells the other workers that its warm start is over.
+enum class PsTag : int {
+  pull = 7101,
+  params = 7102,
+  push = 7103,
+  done = 7104,
+  snapshot = 7105,
+  snapshot_done = 7106,
+  warm_go = 7107
+};
 
 struct PsHeader {
   int64_t worker = 0;   // the sender's worker index
@@ -21,6 +31,7 @@ struct PsHeader {
   int64_t version = 0;  // push: the version its gradient was computed on; pull: the least
                         // version wanted (sync); params: the version sent
   double lr = 0.0;      // push: the worker's current learning rate (its schedule)
+  int64_t step = 0;     // snapshot: rank 0's trainer step the snapshot belongs to
 };
 
 struct PsMessage {

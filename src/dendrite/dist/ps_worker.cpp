@@ -18,7 +18,10 @@ std::vector<int64_t> numels_of(const nn::NamedTensors& params) {
 
 ParameterServerWorker::ParameterServerWorker(std::shared_ptr<Communicator> comm, const nn::Module& model,
                                              Options options)
-    : comm_(std::move(comm)), options_(std::move(options)), params_(model.named_parameters()) {
+    : comm_(std::move(comm)),
+      options_(std::move(options)),
+      params_(model.named_parameters()),
+      faults_(comm_->rank(), options_) {
   validate(options_, comm_->size());
   DENDRITE_CHECK(is_parameter_server(options_.mode), "ParameterServerWorker: mode {} is not a parameter-server mode",
                  name(options_.mode));
@@ -38,11 +41,56 @@ ParameterServerWorker::ParameterServerWorker(std::shared_ptr<Communicator> comm,
   sends_.resize(shards_.size());
 }
 
-void ParameterServerWorker::start(nn::Module& model) { broadcast_model(*comm_, model); }
+namespace {
+
+// The collective that tells the shards which step a resumed run restarts from (-1: a fresh run).
+int64_t share_resume_step(Communicator& comm, int64_t step) {
+  Tensor t = Tensor(TensorBase::empty({1}, DType::i64));
+  *t.data_ptr<int64_t>() = step;
+  comm.broadcast(t, 0);
+  return *t.data_ptr<int64_t>();
+}
+
+}  // namespace
+
+void ParameterServerWorker::start(nn::Module& model) {
+  broadcast_model(*comm_, model);
+  if (share_resume_step(*comm_, resume_step_) >= 0) {
+    warm_released_ = true;
+    fetch();  // the shards' restored values, not rank 0's possibly stale replica
+    return;
+  }
+  if (options_.warm_start > 0 && comm_->rank() != 0) {
+    recv_message(*comm_, 0, PsTag::warm_go, {});
+    fetch();
+  }
+}
+
+void ParameterServerWorker::release_warm_start() {
+  warm_released_ = true;
+  if (options_.warm_start == 0 || comm_->rank() != 0) return;
+  // A fetch is answered after every shard has applied our pushes (messages from one sender arrive
+  // in order), so the others' first fetch sees all K warm-up updates.
+  fetch();
+  for (int w = 1; w < workers(); ++w) send_message(*comm_, w, PsTag::warm_go, {.worker = 0}, {});
+}
+
+void ParameterServerWorker::before_checkpoint(int64_t step) {
+  // Ask every shard, then wait for all: they save in parallel. In ps-sync the shard answers once
+  // the round of our last push is applied, so the snapshot holds exactly `step` rounds.
+  const bool sync = options_.mode == Mode::ps_sync;
+  for (size_t s = 0; s < shards_.size(); ++s) {
+    PsHeader h{.worker = comm_->rank(), .clock = pushes_, .version = sync ? versions_[s] + 1 : 0, .step = step};
+    send_message(*comm_, server_rank(static_cast<int>(s), workers()), PsTag::snapshot, h, {});
+  }
+  for (size_t s = 0; s < shards_.size(); ++s)
+    recv_message(*comm_, server_rank(static_cast<int>(s), workers()), PsTag::snapshot_done, {});
+}
 
 void ParameterServerWorker::before_forward() {
   const bool every_step = options_.mode == Mode::ps_sync || options_.mode == Mode::ps_ssp;
   if (steps_ > 0 && (every_step ? true : steps_ % options_.n_fetch == 0)) fetch();
+  faults_.begin();
 }
 
 void ParameterServerWorker::after_backward() {
@@ -59,8 +107,10 @@ void ParameterServerWorker::after_backward() {
 
 void ParameterServerWorker::step(optim::Optimizer& optimizer) {
   lr_ = optimizer.lr();
+  faults_.end(steps_ + 1);
   if (since_push_ >= options_.n_push) push();
   ++steps_;
+  if (!warm_released_ && steps_ >= options_.warm_start) release_warm_start();
 }
 
 void ParameterServerWorker::push() {
@@ -105,6 +155,7 @@ void ParameterServerWorker::fetch() {
 
 std::vector<RankStats> ParameterServerWorker::finish(int64_t samples, double train_seconds) {
   if (since_push_ > 0) push();
+  if (!warm_released_) release_warm_start();  // a run shorter than the warm start
   for (Request& r : sends_) r.wait();
   for (size_t s = 0; s < shards_.size(); ++s)
     send_message(*comm_, server_rank(static_cast<int>(s), workers()), PsTag::done, {.worker = comm_->rank()}, {});
@@ -118,11 +169,12 @@ std::vector<RankStats> ParameterServerWorker::finish(int64_t samples, double tra
 
 std::vector<RankStats> run_parameter_server(std::shared_ptr<Communicator> comm, nn::Module& model,
                                             const Options& options, const OptimizerFactory& update_rule,
-                                            double reference_lr) {
+                                            double reference_lr, const std::filesystem::path& snapshot_dir) {
   validate(options, comm->size());
   const int workers = comm->size() - options.servers;
   DENDRITE_CHECK(comm->rank() >= workers, "run_parameter_server: rank {} is a worker rank", comm->rank());
   broadcast_model(*comm, model);
+  const int64_t resume_step = share_resume_step(*comm, -1);
   const nn::NamedTensors params = model.named_parameters();
   std::vector<Shard> shards = slice_by_bytes(numels_of(params), options.servers);
   ServerConfig config{.mode = options.mode,
@@ -130,9 +182,12 @@ std::vector<RankStats> run_parameter_server(std::shared_ptr<Communicator> comm, 
                       .staleness = options.staleness,
                       .backup = options.backup,
                       .staleness_lr = options.staleness_lr,
-                      .reference_lr = reference_lr};
+                      .reference_lr = reference_lr,
+                      .shard_index = comm->rank() - workers,
+                      .snapshot_dir = snapshot_dir};
   ParameterServer server(comm, config, std::move(shards[static_cast<size_t>(comm->rank() - workers)]), params,
                          update_rule);
+  if (resume_step >= 0) server.restore(resume_step);
   server.serve();
   return gather_rank_stats(*comm, server.stats());
 }

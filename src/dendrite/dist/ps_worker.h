@@ -5,6 +5,14 @@
 // waiting for the round its push took part in; ps-ssp: the shards hold the answer while the
 // slowest worker is more than `staleness` pushes behind).
 //
+// Warm start (options.warm_start = K, ps-async): worker 0 trains alone for its first K steps while
+// the others wait in start(); it then tells them to join, and they fetch the shards' parameters
+// before their first step. A resumed run skips it.
+//
+// Checkpoints: before rank 0 writes one, before_checkpoint() has every shard save its state for
+// that step (ps_snapshot.h) and waits for them; a resumed run's start() has the shards restore
+// the snapshots of the step resumed from, and every worker then fetches them.
+//
 // The server ranks run ParameterServer::serve() (see run_parameter_server below) instead of a
 // training loop.
 //
@@ -16,6 +24,7 @@
 #include "dendrite/dist/options.h"
 #include "dendrite/dist/parameter_server.h"
 #include "dendrite/dist/strategy.h"
+#include "dendrite/dist/test_faults.h"
 
 namespace dendrite::dist {
 
@@ -28,7 +37,9 @@ class ParameterServerWorker : public Strategy {
   Communicator& comm() const override { return *comm_; }
   int workers() const override { return comm_->size() - options_.servers; }
 
+  void resume_at(int64_t step) override { resume_step_ = step; }
   void start(nn::Module& model) override;
+  void before_checkpoint(int64_t step) override;
   void before_forward() override;
   void after_backward() override;
   void step(optim::Optimizer& optimizer) override;
@@ -36,10 +47,13 @@ class ParameterServerWorker : public Strategy {
 
   int64_t fetches() const { return fetches_; }
   int64_t pushes() const { return pushes_; }
+  // The version of server `s`'s shard last fetched (updates it had applied).
+  int64_t version(size_t s) const { return versions_.at(s); }
 
  private:
   void fetch();
   void push();
+  void release_warm_start();  // worker 0: tell the others to join
 
   std::shared_ptr<Communicator> comm_;
   Options options_;
@@ -52,14 +66,17 @@ class ParameterServerWorker : public Strategy {
   std::vector<Request> sends_;
   int64_t steps_ = 0, since_push_ = 0, fetches_ = 0, pushes_ = 0;
   double lr_ = 0.0;
+  int64_t resume_step_ = -1;
+  bool warm_released_ = false;
+  TestFaults faults_;
 };
 
 // What a server rank does instead of training: take rank 0's initial parameters (the collective
 // that matches the workers' start()), serve its shard until the workers finish, then gather the
 // run's numbers (matching the workers' finish()). `model` only provides shapes and receives the
-// initial values.
+// initial values. `snapshot_dir`: where the shard saves and finds its snapshots (the run's ps/).
 std::vector<RankStats> run_parameter_server(std::shared_ptr<Communicator> comm, nn::Module& model,
                                             const Options& options, const OptimizerFactory& update_rule,
-                                            double reference_lr);
+                                            double reference_lr, const std::filesystem::path& snapshot_dir = {});
 
 }  // namespace dendrite::dist

@@ -61,6 +61,13 @@ class Strategy {
   // Before the first step of a fresh or resumed run: make every replica start from rank 0's
   // parameters and buffers. Collective.
   virtual void start(nn::Module& model) = 0;
+  // Called before start() when the run resumes from a checkpoint of trainer step `step` (every
+  // rank loaded rank 0's checkpoint): a parameter server restores its shards' snapshots of that
+  // step and the workers fetch from them.
+  virtual void resume_at(int64_t step) { (void)step; }
+  // Rank 0 only, before it writes a checkpoint of trainer step `step`: a parameter server has its
+  // shards save their state for that step first.
+  virtual void before_checkpoint(int64_t step) { (void)step; }
   virtual void before_forward() {}
   virtual void after_backward() {}
   virtual void step(optim::Optimizer& optimizer) { optimizer.step(); }

@@ -144,6 +144,7 @@ RunSummary Trainer::resume(const fs::path& run_dir) {
   default_generator().set_state(*default_state);
   for (const auto& [name, gen] : options_.generators) gen->set_state(*saved(name));
   if (is_writer()) truncate_metrics(run_dir / kMetricsFile, state.step);
+  if (options_.strategy != nullptr) options_.strategy->resume_at(state.step);
   return run(run_dir, state);
 }
 
@@ -154,6 +155,8 @@ bool Trainer::stop_requested() const {
 
 void Trainer::checkpoint(const fs::path& dir, TrainerState state) {
   if (!is_writer()) return;
+  // A parameter server's shards save their part of this step first (dist/ps_worker.h).
+  if (options_.strategy != nullptr) options_.strategy->before_checkpoint(state.step);
   state.train_seconds = earlier_wall_ + seconds_since(wall_start_);
   state.generators = {{"default", default_generator().state()}};
   for (const auto& [name, gen] : options_.generators) state.generators.emplace_back(name, gen->state());

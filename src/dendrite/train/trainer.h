@@ -24,6 +24,8 @@
 // the data; the strategy synchronises gradients or talks to the parameter servers around each
 // step. Rank 0 alone writes the run directory (its summary.json gains dist_mode, ranks,
 // samples_per_sec, comm_seconds and bytes_sent, and metrics.jsonl one "rank" record per rank).
+// Before rank 0 checkpoints, the strategy saves its own state (a parameter server's shards), and
+// resume() tells it the step it resumes from (Strategy::before_checkpoint, resume_at).
 //
 // Thread-safety: a Trainer drives its model, optimiser and loaders from the calling thread.
 #pragma once
