@@ -44,6 +44,11 @@ struct PredictArgs {
   std::optional<int64_t> beam, nbest;
 };
 
+struct Recipe;
+// The flags of `dendrite train` as recipe keys: the --set assignments first, then the named flags.
+// Shared by the classification and the sequence-to-sequence train commands.
+void apply_train_flags(Recipe& recipe, const TrainArgs& args);
+
 // `terminal`: whether `out` is a terminal (a redrawn progress bar) or not (plain lines).
 int train_command(const TrainArgs& args, std::ostream& out, bool terminal);
 int eval_command(const EvalArgs& args, std::ostream& out);

@@ -13,19 +13,6 @@ namespace dendrite::cli {
 namespace fs = std::filesystem;
 namespace {
 
-// The flags of `dendrite train` as recipe keys (as train_command applies them).
-void apply_train_flags(Recipe& r, const TrainArgs& a) {
-  for (const std::string& assignment : a.sets) set_recipe_key(r, assignment);
-  if (a.epochs) r.train.epochs = *a.epochs;
-  if (a.batch) r.train.batch = *a.batch;
-  if (a.lr) r.optim.lr = *a.lr;
-  if (a.threads) r.train.threads = *a.threads;
-  if (a.seed) r.train.seed = *a.seed;
-  if (a.out) r.train.out = *a.out;
-  if (a.limit_train) r.data.limit_train = *a.limit_train;
-  if (a.limit_test) r.data.limit_test = *a.limit_test;
-}
-
 void set_threads(const std::optional<int64_t>& threads) {
   DENDRITE_CHECK(!threads || *threads >= 1, "--threads must be >= 1, got {}", threads.value_or(0));
   if (threads) set_num_threads(static_cast<int>(*threads));

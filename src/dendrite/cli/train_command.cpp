@@ -29,17 +29,6 @@ struct Resolved {
   bool resume = false;
 };
 
-void apply_flags(Recipe& r, const TrainArgs& a) {
-  for (const std::string& assignment : a.sets) set_recipe_key(r, assignment);
-  if (a.epochs) r.train.epochs = *a.epochs;
-  if (a.batch) r.train.batch = *a.batch;
-  if (a.lr) r.optim.lr = *a.lr;
-  if (a.threads) r.train.threads = *a.threads;
-  if (a.seed) r.train.seed = *a.seed;
-  if (a.out) r.train.out = *a.out;
-  if (a.limit_train) r.data.limit_train = *a.limit_train;
-  if (a.limit_test) r.data.limit_test = *a.limit_test;
-}
 
 // A resumed run keeps its config.toml: only the length of the run and the thread count may change,
 // since anything else would make the continuation differ from the run it continues.
@@ -63,7 +52,7 @@ Resolved resolve(const TrainArgs& a) {
   DENDRITE_CHECK(!a.recipe.empty(), "train: give a RECIPE (`dendrite recipes` lists them) or --resume RUN_DIR");
   const fs::path file = resolve_recipe(a.recipe);
   Resolved r{parse_recipe_file(file), file.string(), {}, false};
-  apply_flags(r.recipe, a);
+  apply_train_flags(r.recipe, a);
   validate_recipe(r.recipe, r.source);
   r.run_dir = r.recipe.train.out.empty() ? default_run_dir(r.recipe.name) : fs::path(r.recipe.train.out);
   return r;
@@ -218,4 +207,17 @@ int train_local(const Resolved& r, const TrainArgs& args, std::ostream& out, boo
 }
 
 }  // namespace
+
+void apply_train_flags(Recipe& r, const TrainArgs& a) {
+  for (const std::string& assignment : a.sets) set_recipe_key(r, assignment);
+  if (a.epochs) r.train.epochs = *a.epochs;
+  if (a.batch) r.train.batch = *a.batch;
+  if (a.lr) r.optim.lr = *a.lr;
+  if (a.threads) r.train.threads = *a.threads;
+  if (a.seed) r.train.seed = *a.seed;
+  if (a.out) r.train.out = *a.out;
+  if (a.limit_train) r.data.limit_train = *a.limit_train;
+  if (a.limit_test) r.data.limit_test = *a.limit_test;
+}
+
 }  // namespace dendrite::cli
