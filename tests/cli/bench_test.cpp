@@ -13,6 +13,7 @@
 
 #include "data/test_files.h"
 #include "dendrite/cli/bench_record.h"
+#include "cli/cli_test_util.h"
 #include "dendrite/cli/commands.h"
 
 namespace dendrite::cli {
@@ -22,18 +23,10 @@ namespace files = data::files;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct Result {
-  int status;
-  std::string out, err;
-};
-
+using testing::Result;
 Result run(std::vector<std::string> args) {
-  args.insert(args.begin(), {"dendrite", "bench"});
-  std::vector<const char*> argv;
-  for (const std::string& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int status = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {status, out.str(), err.str()};
+  args.insert(args.begin(), "bench");
+  return testing::run_dendrite(std::move(args));
 }
 
 std::vector<nlohmann::json> json_lines(const std::string& text) {

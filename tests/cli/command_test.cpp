@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "data/test_files.h"
+#include "cli/cli_test_util.h"
 #include "dendrite/cli/commands.h"
 #include "dendrite/train/metrics.h"
 
@@ -22,19 +23,8 @@ namespace fs = std::filesystem;
 namespace files = data::files;
 using ::testing::HasSubstr;
 
-struct Result {
-  int status;
-  std::string out, err;
-};
-
-Result run(std::vector<std::string> args) {
-  args.insert(args.begin(), "dendrite");
-  std::vector<const char*> argv;
-  for (const std::string& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int status = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {status, out.str(), err.str()};
-}
+using testing::Result;
+Result run(std::vector<std::string> args) { return testing::run_dendrite(std::move(args)); }
 
 // 28x28 grey images whose brightness pattern depends on the class, in the four IDX files
 // (uncompressed, which the reader also accepts) of the Fashion-MNIST layout.

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "data/test_files.h"
+#include "cli/cli_test_util.h"
 #include "dendrite/cli/commands.h"
 #include "dendrite/cli/recipe_files.h"
 #include "dendrite/core/error.h"
@@ -24,19 +25,8 @@ namespace {
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
 
-struct Result {
-  int status;
-  std::string out, err;
-};
-
-Result run(std::vector<std::string> args) {
-  args.insert(args.begin(), "dendrite");
-  std::vector<const char*> argv;
-  for (const std::string& a : args) argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  const int status = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
-  return {status, out.str(), err.str()};
-}
+using testing::Result;
+Result run(std::vector<std::string> args) { return testing::run_dendrite(std::move(args)); }
 
 // Words over the letters A-F whose "pronunciation" spells each letter as a phoneme, with a few
 // alternates, so the split has words in every part.

@@ -1,0 +1,27 @@
+// Runs the `dendrite` command in-process, exactly as main() does, capturing its streams.
+#pragma once
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "dendrite/cli/commands.h"
+
+namespace dendrite::cli::testing {
+
+struct Result {
+  int status;
+  std::string out, err;
+};
+
+// `args` follow the program name: run_dendrite({"train", "fashion-mlp"}).
+inline Result run_dendrite(std::vector<std::string> args) {
+  args.insert(args.begin(), "dendrite");
+  std::vector<const char*> argv;
+  for (const std::string& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int status = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
+  return {status, out.str(), err.str()};
+}
+
+}  // namespace dendrite::cli::testing
