@@ -84,6 +84,29 @@ TEST(CpuOnednnMatmul, TransposedOperandsAndStridedBias) {
   check_matmul(at, bt, bias);
 }
 
+// A handful of rows goes to sgemm rather than the matmul primitive (kernels/cpu/matmul.cpp): every
+// orientation of both operands, leading dimensions wider than the matrix, with and without bias,
+// on both sides of the row threshold.
+TEST(CpuOnednnMatmul, FewRowsThroughSgemm) {
+  SKIP_WITHOUT(OpId::matmul);
+  Generator gen(7);
+  const int64_t K = 37, N = 29;
+  for (int64_t M : {1, 2, 3, 4, 5}) {
+    SCOPED_TRACE("rows " + std::to_string(M));
+    TensorBase bias = randn({N}, gen);
+    TensorBase a = randn({M, K}, gen), b = randn({K, N}, gen);
+    TensorBase at = transposed(M, K, gen), bt = transposed(K, N, gen);
+    // Row-major views into wider rows: leading dimensions K + 3 and N + 5.
+    TensorBase a_wide = randn({M, K + 3}, gen).as_strided({M, K}, {K + 3, 1}, 0);
+    TensorBase b_wide = randn({K, N + 5}, gen).as_strided({K, N}, {N + 5, 1}, 2);
+    for (const TensorBase* x : {&a, &at, &a_wide})
+      for (const TensorBase* y : {&b, &bt, &b_wide}) {
+        check_matmul(*x, *y);
+        check_matmul(*x, *y, bias);
+      }
+  }
+}
+
 TEST(CpuOnednnMatmul, NonUnitInnerStridesFallBackToDenseCopies) {
   SKIP_WITHOUT(OpId::matmul);
   Generator gen(3);

@@ -3,6 +3,11 @@
 // merge into one, a stride-0 (broadcast) batch axis becomes a size-1 oneDNN axis (oneDNN
 // broadcasts those itself), and any batch axes left over are looped over with the same primitive.
 // Layouts oneDNN serves only with its slow reference loop are copied to dense first.
+//
+// Products of very few rows (batch-1 inference, a decoder step) go to oneDNN's sgemm instead: the
+// matmul primitive copies the whole of b into its blocked layout on every call, which costs more
+// than the product itself when a has one row (784x512 weights: 46 us per call against 21 us for
+// sgemm, one thread; docs/performance.md, W5).
 #include <algorithm>
 #include <array>
 #include <optional>
@@ -109,6 +114,47 @@ onednn::PrimitiveCache<MatmulPlan>& plan_cache() {
   return cache;
 }
 
+// The BLAS description of one operand: transposed or not, and its leading dimension; nullopt when
+// neither axis has unit stride.
+struct BlasOperand {
+  char trans;
+  int64_t ld;
+};
+std::optional<BlasOperand> blas_operand(int64_t rows, int64_t cols, int64_t sr, int64_t sc) {
+  auto [r, c] = canonical_strides(rows, cols, sr, sc);
+  if (c == 1 && r >= std::max<int64_t>(cols, 1)) return BlasOperand{'N', r};
+  if (r == 1 && c >= std::max<int64_t>(rows, 1)) return BlasOperand{'T', c};
+  return std::nullopt;
+}
+
+// Rows of a below which sgemm beats the matmul primitive (measured for 1-2 threads at K, N of
+// 512-1600; at 8 rows the two are even).
+constexpr int64_t kSgemmMaxRows = 4;
+
+// out = a @ b (+ bias) for 2-D operands through dnnl_sgemm; false (nothing written) when the
+// product does not qualify.
+bool run_small_sgemm(const TensorBase& a, const TensorBase& b, const TensorBase& bias, const TensorBase& out) {
+  if (out.dim() != 2) return false;
+  const int64_t M = out.shape()[0], N = out.shape()[1], K = a.shape()[1];
+  if (M > kSgemmMaxRows || !out.is_contiguous()) return false;
+  const auto oa = blas_operand(M, K, a.stride(0), a.stride(1));
+  const auto ob = blas_operand(K, N, b.stride(0), b.stride(1));
+  if (!oa || !ob) return false;
+  auto* po = static_cast<float*>(out.raw_data());
+  float beta = 0.0f;
+  if (bias.defined()) {
+    const auto* pbias = static_cast<const float*>(bias.raw_data());
+    for (int64_t m = 0; m < M; ++m) std::copy(pbias, pbias + N, po + m * N);
+    beta = 1.0f;
+  }
+  const dnnl_status_t status =
+      dnnl_sgemm(oa->trans, ob->trans, M, N, K, 1.0f, static_cast<const float*>(a.raw_data()), oa->ld,
+                 static_cast<const float*>(b.raw_data()), ob->ld, beta, po, N);
+  if (status != dnnl_success) fail("matmul: oneDNN sgemm failed on {} x {} (status {})", describe(a), describe(b),
+                                   static_cast<int>(status));
+  return true;
+}
+
 // Runs the product through oneDNN; returns false (having written nothing) when oneDNN would fall
 // back to its reference loop and allow_reference is false, so the caller can copy and retry.
 bool run_matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias, const TensorBase& out,
@@ -177,6 +223,7 @@ void matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias, co
     if (out.numel() == 0) return;
     if (a.shape().back() == 0) return fill_with_bias(bias, out);
     const TensorBase dense_bias = bias.defined() ? onednn::dense(bias) : bias;
+    if (run_small_sgemm(a, b, dense_bias, out)) return;
     const bool dense_operands = a.is_contiguous() && b.is_contiguous();
     if (run_matmul(a, b, dense_bias, out, dense_operands)) return;
     run_matmul(onednn::dense(a), onednn::dense(b), dense_bias, out, true);
