@@ -270,5 +270,40 @@ TEST(DataLoaderTest, TensorDatasetErrors) {
   EXPECT_THROW(DataLoader(ok, {.batch = 0}), Error);
 }
 
+// A scaled dataset stores bytes and serves f32 value * scale everywhere it hands out inputs.
+TEST(DataLoaderTest, ScaledDatasetServesFloats) {
+  const std::vector<uint8_t> bytes{0, 255, 51, 102, 7, 9};
+  TensorDataset set = TensorDataset::scaled(tensor<uint8_t>(bytes, {3, 2}), arange(0, 3), 1.0 / 255.0);
+  EXPECT_EQ(set.stored_inputs().dtype(), DType::u8);
+  EXPECT_EQ(set.input_scale(), 1.0 / 255.0);
+  Example e = set.get(1);
+  EXPECT_EQ(e.input.dtype(), DType::f32);
+  EXPECT_EQ(e.input.shape(), (Shape{2}));
+  EXPECT_FLOAT_EQ(to_vector<float>(e.input)[0], 0.2f);
+  const std::vector<int64_t> rows{2, 0};
+  Batch b = set.gather(rows);
+  EXPECT_EQ(b.x.shape(), (Shape{2, 2}));
+  std::vector<float> x = to_vector<float>(b.x);
+  EXPECT_FLOAT_EQ(x[0], 7.0f / 255.0f);
+  EXPECT_EQ(x[2], 0.0f);
+  EXPECT_EQ(x[3], 1.0f);
+  EXPECT_EQ(to_vector<int64_t>(b.y), (std::vector<int64_t>{2, 0}));
+  Tensor all = set.inputs();
+  EXPECT_EQ(all.dtype(), DType::f32);
+  EXPECT_EQ(all.shape(), (Shape{3, 2}));
+  TensorDataset tail = set.slice(1, 3);
+  EXPECT_FLOAT_EQ(to_vector<float>(tail.get(1).input)[1], 9.0f / 255.0f);
+  DataLoader loader(set, {.batch = 3, .prefetch = false});
+  for (auto& [bx, by] : loader) EXPECT_EQ(bx.dtype(), DType::f32);
+}
+
+TEST(DataLoaderTest, ScaledDatasetErrors) {
+  EXPECT_THAT([] { TensorDataset::scaled(zeros({2, 2}), arange(0, 2), 0.5); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("TensorDataset::scaled: inputs must be u8, i32 or i64, got f32 [2, 2]")));
+  const std::vector<uint8_t> bytes{1, 2};
+  EXPECT_THAT([&] { TensorDataset::scaled(tensor<uint8_t>(bytes, {2, 1}), arange(0, 2), 0.0); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("scale must be finite and non-zero, got 0")));
+}
+
 }  // namespace
 }  // namespace dendrite::data

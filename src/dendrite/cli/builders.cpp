@@ -21,7 +21,7 @@ data::TensorDataset limit(const data::TensorDataset& dataset, int64_t n) {
 }
 
 void check_matches_model(const data::TensorDataset& dataset, const Recipe& recipe, const std::string& split) {
-  const Shape& shape = dataset.inputs().shape();
+  const Shape& shape = dataset.stored_inputs().shape();
   const Shape expected{dataset.size(), recipe.model.input[0], recipe.model.input[1], recipe.model.input[2]};
   DENDRITE_CHECK(shape == expected,
                  "recipe {}: model.input is [{}] but the {} images are {} (examples, channels, height, width)",

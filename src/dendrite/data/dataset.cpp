@@ -1,6 +1,10 @@
 #include "dendrite/data/dataset.h"
 
+#include <fmt/format.h>
+
+#include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "dendrite/core/strided_loop.h"
 
@@ -66,6 +70,34 @@ Tensor gather_rows(const Tensor& t, std::span<const int64_t> indices) {
   return out;
 }
 
+// Rows `indices` of a contiguous integer tensor as f32 values * scale, in one pass.
+template <typename T>
+void gather_scaled_rows(const Tensor& t, std::span<const int64_t> indices, double scale, const Tensor& out) {
+  const int64_t row = t.numel() / std::max<int64_t>(t.size(0), 1);
+  const T* src = t.data_ptr<T>();
+  float* dst = out.data_ptr<float>();
+  const auto s = static_cast<float>(scale);
+  for (size_t k = 0; k < indices.size(); ++k) {
+    // Without restrict a u8 source may alias the destination and the loop would not vectorise.
+    const T* __restrict in = src + indices[k] * row;
+    float* __restrict o = dst + static_cast<int64_t>(k) * row;
+    for (int64_t i = 0; i < row; ++i) o[i] = static_cast<float>(in[i]) * s;
+  }
+}
+
+Tensor gather_scaled(const Tensor& t, std::span<const int64_t> indices, double scale) {
+  Shape shape = t.shape();
+  shape[0] = static_cast<int64_t>(indices.size());
+  Tensor out = TensorBase::empty(shape, DType::f32);
+  switch (t.dtype()) {
+    case DType::u8: gather_scaled_rows<uint8_t>(t, indices, scale, out); break;
+    case DType::i32: gather_scaled_rows<int32_t>(t, indices, scale, out); break;
+    case DType::i64: gather_scaled_rows<int64_t>(t, indices, scale, out); break;
+    default: throw Error(fmt::format("TensorDataset: cannot scale inputs of dtype {}", name(t.dtype())));
+  }
+  return out;
+}
+
 }  // namespace
 
 Batch Dataset::gather(std::span<const int64_t> indices) const {
@@ -94,23 +126,49 @@ TensorDataset::TensorDataset(Tensor inputs, Tensor targets) {
   size_ = inputs.size(0);
 }
 
+TensorDataset TensorDataset::scaled(Tensor inputs, Tensor targets, double scale) {
+  DENDRITE_CHECK(inputs.defined() && (inputs.dtype() == DType::u8 || inputs.dtype() == DType::i32 ||
+                                      inputs.dtype() == DType::i64),
+                 "TensorDataset::scaled: inputs must be u8, i32 or i64, got {}",
+                 inputs.defined() ? describe(inputs) : "an undefined tensor");
+  DENDRITE_CHECK(std::isfinite(scale) && scale != 0.0, "TensorDataset::scaled: scale must be finite and non-zero, got {}",
+                 scale);
+  TensorDataset set(std::move(inputs), std::move(targets));
+  set.scale_ = scale;
+  return set;
+}
+
 Example TensorDataset::get(int64_t index) const {
   DENDRITE_CHECK(index >= 0 && index < size_, "TensorDataset::get: index {} is out of range for {} examples", index,
                  size_);
+  if (scale_ != 0.0) {
+    const int64_t one[] = {index};
+    return {gather_scaled(inputs_, one, scale_).select(0, 0), targets_.select(0, index).detach()};
+  }
   return {inputs_.select(0, index).detach(), targets_.select(0, index).detach()};
+}
+
+Tensor TensorDataset::inputs() const {
+  if (scale_ == 0.0) return inputs_;
+  std::vector<int64_t> all(static_cast<size_t>(size_));
+  for (int64_t i = 0; i < size_; ++i) all[static_cast<size_t>(i)] = i;
+  return gather_scaled(inputs_, all, scale_);
 }
 
 Batch TensorDataset::gather(std::span<const int64_t> indices) const {
   for (int64_t i : indices) {
     DENDRITE_CHECK(i >= 0 && i < size_, "TensorDataset::gather: index {} is out of range for {} examples", i, size_);
   }
-  return {gather_rows(inputs_, indices), gather_rows(targets_, indices)};
+  return {scale_ != 0.0 ? gather_scaled(inputs_, indices, scale_) : gather_rows(inputs_, indices),
+          gather_rows(targets_, indices)};
 }
 
 TensorDataset TensorDataset::slice(int64_t begin, int64_t end) const {
   DENDRITE_CHECK(0 <= begin && begin <= end && end <= size_,
                  "TensorDataset::slice: [{}, {}) is not a range within {} examples", begin, end, size_);
-  return TensorDataset(inputs_.slice(0, begin, end).detach(), targets_.slice(0, begin, end).detach());
+  TensorDataset part(inputs_.slice(0, begin, end).detach(), targets_.slice(0, begin, end).detach());
+  part.scale_ = scale_;
+  return part;
 }
 
 }  // namespace dendrite::data

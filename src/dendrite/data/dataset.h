@@ -40,17 +40,31 @@ class Dataset {
 // A dataset held as two whole tensors whose first axis indexes examples: inputs [N, ...] of any
 // dtype (e.g. images f32 [N, C, H, W] or u8) and targets [N, ...] (e.g. labels i64 [N]).
 // Copying a TensorDataset is cheap: both copies share the tensors' storage.
+//
+// Compact storage: `TensorDataset::scaled(u8 images, labels, 1.0 / 255)` keeps the inputs as they
+// are stored and serves them as f32 (value * scale) in get(), gather() and inputs(). Fashion-MNIST
+// held that way takes 47 MB instead of 188 MB, and converting a 128-image batch costs about what
+// copying its f32 rows would.
 class TensorDataset : public Dataset {
  public:
   // Makes contiguous, history-free copies only when the tensors are not contiguous already.
   TensorDataset(Tensor inputs, Tensor targets);
+  // Inputs of an integer dtype (u8, i32 or i64), served as f32 inputs * scale.
+  static TensorDataset scaled(Tensor inputs, Tensor targets, double scale);
 
   int64_t size() const override { return size_; }
-  Example get(int64_t index) const override;  // views into the tensors, no copy
+  // Views into the tensors, no copy (a converted copy of the input when the dataset is scaled).
+  Example get(int64_t index) const override;
   Batch gather(std::span<const int64_t> indices) const override;
 
-  const Tensor& inputs() const { return inputs_; }
+  // Every input as the model sees it: the stored tensor, or for a scaled dataset a new f32 tensor
+  // of all of them (evaluating a whole split at once).
+  Tensor inputs() const;
+  // The inputs as stored (u8 for a scaled dataset); shape() of the two is the same.
+  const Tensor& stored_inputs() const { return inputs_; }
   const Tensor& targets() const { return targets_; }
+  // The scale a scaled dataset multiplies its stored inputs by; 0 when it serves them as they are.
+  double input_scale() const { return scale_; }
   // Examples [begin, end) as a dataset sharing this one's storage (a validation split, a slice
   // for a quick run).
   TensorDataset slice(int64_t begin, int64_t end) const;
@@ -59,6 +73,7 @@ class TensorDataset : public Dataset {
   Tensor inputs_;
   Tensor targets_;
   int64_t size_ = 0;
+  double scale_ = 0.0;
 };
 
 }  // namespace dendrite::data

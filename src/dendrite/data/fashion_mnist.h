@@ -20,8 +20,9 @@ struct TrainTest {
   TensorDataset test;
 };
 
-// Images f32 [N, 1, H, W] scaled to [0, 1], labels i64 [N], from an IDX image file (u8
-// [N, H, W]) and an IDX label file (u8 [N]). Counts that differ, or a label outside
+// Images f32 [N, 1, H, W] scaled to [0, 1] (stored as the file's bytes and converted batch by
+// batch: TensorDataset::scaled), labels i64 [N], from an IDX image file (u8 [N, H, W]) and an IDX
+// label file (u8 [N]). Counts that differ, or a label outside
 // [0, num_classes), are Errors naming the file (and the label's byte offset).
 TensorDataset idx_classification(const std::filesystem::path& images, const std::filesystem::path& labels,
                                  int64_t num_classes);
