@@ -10,6 +10,7 @@
 #include "dendrite/core/error.h"
 #include "dendrite/core/threading.h"
 #include "dendrite/data/fashion_mnist.h"
+#include "dendrite/kernels/precision.h"
 
 namespace dendrite::cli {
 namespace {
@@ -67,9 +68,9 @@ std::string describe_plan(const BenchPlan& p, const std::vector<const Workload*>
                      : "default";
   return fmt::format(
       "dendrite bench: workloads {}; threads {} (W5: {}); warm-up steps {}; timed steps {}; quick {}; seed {}; FMA "
-      "peak {} GFLOP/s per thread; data {}",
+      "peak {} GFLOP/s per thread; data {}; matmul precision {}",
       ids, p.threads, p.inference_threads, p.warmup, steps, p.quick ? "yes" : "no", p.seed, p.peak_gflops,
-      p.data_dir.string());
+      p.data_dir.string(), kernels::name(kernels::math_precision()));
 }
 
 double load_average() {
@@ -99,6 +100,8 @@ CLI::App* add_bench(CLI::App& app, BenchArgs& a) {
       ->type_name("X");
   bench->add_option("--data", a.data_dir, "Fashion-MNIST directory (default /usr/share/datasets/fashion-mnist)")
       ->type_name("DIR");
+  bench->add_option("--precision", a.precision, "f32 or bf16 matrix products (default: DENDRITE_PRECISION, else f32)")
+      ->type_name("P");
   return bench;
 }
 
@@ -109,6 +112,8 @@ int bench_command(const BenchArgs& args, std::ostream& out) {
   }
   const std::vector<const Workload*> workloads = select_workloads(args.workloads);
   const BenchPlan plan = resolve(args);
+  const kernels::ScopedMathPrecision precision(
+      args.precision.empty() ? kernels::math_precision() : kernels::parse_math_precision(args.precision, "bench: --precision"));
   if (args.dry_run) {
     out << describe_plan(plan, workloads) << "\n";
     return 0;

@@ -44,6 +44,7 @@ struct BenchArgs {
   int64_t seed = 1;
   double peak_gflops = kFmaPeakGflopsPerCore;  // per thread
   std::string data_dir;                        // Fashion-MNIST; empty: data::kFashionMnistDir
+  std::string precision;                       // "f32" or "bf16" matmuls; empty: DENDRITE_PRECISION or f32
 };
 
 // Declares the `bench` subcommand and its options on `app`, filling `args` when parsed.

@@ -1,0 +1,108 @@
+// MathPrecision::bf16: matrix products round their operands to bfloat16 and accumulate in f32.
+// The cpu kernel's result must match the exact product of the bf16-rounded operands (computed here
+// in double) far more closely than it matches the f32 product, and the setting must scope.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+
+#include "dendrite/core/random.h"
+#include "dendrite/kernels/precision.h"
+#include "dendrite/kernels/registry.h"
+
+namespace dendrite::kernels {
+namespace {
+
+using ::testing::HasSubstr;
+
+TensorBase randn(const Shape& shape, Generator& gen) {
+  TensorBase t = TensorBase::empty(shape);
+  fill_normal(t, 0.0, 1.0, gen);
+  return t;
+}
+
+float at(const TensorBase& t, int64_t i) { return static_cast<const float*>(t.raw_data())[i]; }
+double round_bf16(float v) { return static_cast<float>(bf16(v)); }
+
+// a [M, K] @ b [K, N] in double, operands first rounded to bf16 when `rounded`.
+std::vector<double> product(const TensorBase& a, const TensorBase& b, bool rounded) {
+  const int64_t M = a.shape()[0], K = a.shape()[1], N = b.shape()[1];
+  std::vector<double> out(static_cast<size_t>(M * N), 0.0);
+  for (int64_t m = 0; m < M; ++m)
+    for (int64_t k = 0; k < K; ++k) {
+      const double x = rounded ? round_bf16(at(a, m * K + k)) : at(a, m * K + k);
+      for (int64_t n = 0; n < N; ++n) {
+        const double y = rounded ? round_bf16(at(b, k * N + n)) : at(b, k * N + n);
+        out[static_cast<size_t>(m * N + n)] += x * y;
+      }
+    }
+  return out;
+}
+
+double max_error(const TensorBase& got, const std::vector<double>& want) {
+  double worst = 0.0;
+  for (size_t i = 0; i < want.size(); ++i) worst = std::max(worst, std::abs(at(got, static_cast<int64_t>(i)) - want[i]));
+  return worst;
+}
+
+TEST(MathPrecision, ParsesAndScopes) {
+  EXPECT_EQ(parse_math_precision("bf16", "--precision"), MathPrecision::bf16);
+  EXPECT_EQ(parse_math_precision("f32", "--precision"), MathPrecision::f32);
+  EXPECT_THAT([] { parse_math_precision("fp16", "--precision"); },
+              ::testing::ThrowsMessage<Error>(HasSubstr("--precision: unknown precision 'fp16'; choose f32 or bf16")));
+  const MathPrecision before = math_precision();
+  {
+    ScopedMathPrecision scoped(MathPrecision::bf16);
+    EXPECT_EQ(math_precision(), MathPrecision::bf16);
+    EXPECT_EQ(name(math_precision()), "bf16");
+  }
+  EXPECT_EQ(math_precision(), before);
+}
+
+TEST(MathPrecision, Bf16ProductsRoundTheOperands) {
+  auto matmul = Registry::global().find<OpId::matmul>(Backend::cpu, DType::f32);
+  if (matmul == nullptr) GTEST_SKIP() << "no cpu matmul";
+  Generator gen(11);
+  const int64_t M = 32, K = 48, N = 40;
+  TensorBase a = randn({M, K}, gen), b = randn({K, N}, gen);
+  // b also as a transposed view, as Linear passes its weight.
+  TensorBase bt_storage = randn({N, K}, gen);
+  TensorBase bt = bt_storage.as_strided({K, N}, {1, K}, 0);
+  for (const TensorBase* w : {&b, &bt}) {
+    TensorBase dense_w = TensorBase::empty({K, N});
+    for (int64_t k = 0; k < K; ++k)
+      for (int64_t n = 0; n < N; ++n)
+        static_cast<float*>(dense_w.raw_data())[k * N + n] =
+            static_cast<const float*>(w->raw_data())[k * w->stride(0) + n * w->stride(1)];
+    TensorBase f32_out = TensorBase::empty({M, N}), bf16_out = TensorBase::empty({M, N});
+    {
+      ScopedMathPrecision scoped(MathPrecision::f32);
+      matmul(a, *w, {}, f32_out);
+    }
+    {
+      ScopedMathPrecision scoped(MathPrecision::bf16);
+      matmul(a, *w, {}, bf16_out);
+    }
+    const std::vector<double> exact = product(a, dense_w, false), rounded = product(a, dense_w, true);
+    EXPECT_LT(max_error(f32_out, exact), 1e-4);
+    // bf16 keeps 8 bits of mantissa: each rounded term is off by up to ~2^-8 relative, so the
+    // f32 product is far from the bf16 one, while the bf16 kernel matches the rounded operands'
+    // exact product to f32 accumulation error.
+    EXPECT_GT(max_error(bf16_out, exact), 1e-3);
+    EXPECT_LT(max_error(bf16_out, rounded), 1e-4);
+  }
+}
+
+TEST(MathPrecision, SmallProductsStayF32) {
+  auto matmul = Registry::global().find<OpId::matmul>(Backend::cpu, DType::f32);
+  if (matmul == nullptr) GTEST_SKIP() << "no cpu matmul";
+  Generator gen(12);
+  TensorBase a = randn({8, 8}, gen), b = randn({8, 8}, gen), out = TensorBase::empty({8, 8});
+  ScopedMathPrecision scoped(MathPrecision::bf16);
+  matmul(a, b, {}, out);
+  EXPECT_LT(max_error(out, product(a, b, false)), 1e-5);
+}
+
+}  // namespace
+}  // namespace dendrite::kernels
