@@ -104,5 +104,61 @@ TEST(MathPrecision, SmallProductsStayF32) {
   EXPECT_LT(max_error(out, product(a, b, false)), 1e-5);
 }
 
+// A copy of t with every element rounded to bf16 (kept in f32).
+TensorBase rounded_copy(const TensorBase& t) {
+  TensorBase r = TensorBase::empty(t.shape());
+  for (int64_t i = 0; i < t.numel(); ++i) static_cast<float*>(r.raw_data())[i] = static_cast<float>(round_bf16(at(t, i)));
+  return r;
+}
+
+double max_difference(const TensorBase& a, const TensorBase& b) {
+  double worst = 0.0;
+  for (int64_t i = 0; i < a.numel(); ++i) worst = std::max(worst, static_cast<double>(std::abs(at(a, i) - at(b, i))));
+  return worst;
+}
+
+// Each convolution pass under bf16 equals the reference pass on bf16-rounded inputs (to f32
+// accumulation error) and differs from the f32 pass.
+TEST(MathPrecision, Bf16ConvolutionsRoundTheirInputs) {
+  auto& r = Registry::global();
+  auto fwd = r.find<OpId::conv2d_forward>(Backend::cpu, DType::f32);
+  auto bwd_d = r.find<OpId::conv2d_backward_data>(Backend::cpu, DType::f32);
+  auto bwd_w = r.find<OpId::conv2d_backward_weights>(Backend::cpu, DType::f32);
+  auto ref_fwd = r.find<OpId::conv2d_forward>(Backend::reference, DType::f32);
+  auto ref_bwd_d = r.find<OpId::conv2d_backward_data>(Backend::reference, DType::f32);
+  auto ref_bwd_w = r.find<OpId::conv2d_backward_weights>(Backend::reference, DType::f32);
+  if (!fwd || !bwd_d || !bwd_w || !ref_fwd || !ref_bwd_d || !ref_bwd_w) GTEST_SKIP() << "no conv kernels";
+  Generator gen(13);
+  Conv2dParams p;
+  p.padding = {1, 1};
+  const TensorBase x = randn({2, 16, 8, 8}, gen), w = randn({32, 16, 3, 3}, gen), gy = randn({2, 32, 8, 8}, gen);
+  const TensorBase xr = rounded_copy(x), wr = rounded_copy(w), gyr = rounded_copy(gy);
+  auto fresh = [](const Shape& s) { return TensorBase::empty(s); };
+
+  TensorBase y16 = fresh(gy.shape()), y32 = fresh(gy.shape()), y_want = fresh(gy.shape());
+  TensorBase gx16 = fresh(x.shape()), gx32 = fresh(x.shape()), gx_want = fresh(x.shape());
+  TensorBase gw16 = fresh(w.shape()), gw32 = fresh(w.shape()), gw_want = fresh(w.shape());
+  {
+    ScopedMathPrecision scoped(MathPrecision::bf16);
+    fwd(x, w, {}, p, y16);
+    bwd_d(gy, w, p, gx16);
+    bwd_w(x, gy, p, gw16, {});
+  }
+  {
+    ScopedMathPrecision scoped(MathPrecision::f32);
+    fwd(x, w, {}, p, y32);
+    bwd_d(gy, w, p, gx32);
+    bwd_w(x, gy, p, gw32, {});
+  }
+  ref_fwd(xr, wr, {}, p, y_want);
+  ref_bwd_d(gyr, wr, p, gx_want);
+  ref_bwd_w(xr, gyr, p, gw_want, {});
+  EXPECT_LT(max_difference(y16, y_want), 1e-3);
+  EXPECT_LT(max_difference(gx16, gx_want), 1e-3);
+  EXPECT_LT(max_difference(gw16, gw_want), 1e-2);  // sums over 128 positions: larger values
+  EXPECT_GT(max_difference(y16, y32), 1e-3);
+  EXPECT_GT(max_difference(gw16, gw32), 1e-3);
+}
+
 }  // namespace
 }  // namespace dendrite::kernels

@@ -1,8 +1,10 @@
-// The precision of f32 matrix products. `bf16` rounds the two operands of an f32 matmul to
-// bfloat16 and accumulates and writes the product in f32, the mixed precision of Kalamkar et al.
-// 2019 ("A Study of BFLOAT16 for Deep Learning Training"): parameters, gradients, optimiser state
-// and every other op stay f32. CPUs with AVX-512 BF16 run such products about twice as fast
-// (docs/performance.md). Convolutions and batched (attention) products stay f32 for now.
+// The precision of f32 matrix products and convolutions. `bf16` rounds the two inputs of an f32
+// matmul (2-D, at least 16 in every dimension) or of any convolution pass to bfloat16 and
+// accumulates and writes the result in f32, the mixed precision of Kalamkar et al. 2019 ("A Study
+// of BFLOAT16 for Deep Learning Training"): parameters, gradients, optimiser state and every other
+// op stay f32. CPUs with AVX-512 BF16 run such products about twice as fast
+// (docs/performance.md). Batched (attention) products stay f32 for now; where oneDNN has no bf16
+// kernel for a shape the op runs in f32.
 //
 // The setting is process-wide. Its initial value comes from the environment variable
 // DENDRITE_PRECISION (f32 or bf16; unset means f32).

@@ -13,12 +13,14 @@
 // the input fall outside every window.
 #include <algorithm>
 #include <optional>
+#include <string>
 #include <unordered_map>
 
 #include "dendrite/core/storage.h"
 #include "dendrite/kernels/cpu/cpu.h"
 #include "dendrite/kernels/cpu/onednn_cache.h"
 #include "dendrite/kernels/cpu/onednn_engine.h"
+#include "dendrite/kernels/precision.h"
 
 namespace dendrite::kernels::cpu {
 
@@ -57,6 +59,7 @@ onednn::PrimitiveKey conv_key(ConvKey kind, const Shape& x, const Shape& w, cons
                               bool bias) {
   onednn::PrimitiveKey key(kind);
   key.add(x).add(w).add(y).add(p.stride).add(p.padding).add(p.dilation).add(p.groups).add(bias);
+  key.add(static_cast<int64_t>(math_precision()));
   return key;
 }
 
@@ -70,13 +73,20 @@ dnnl::convolution_forward::primitive_desc forward_pd(const ConvGeometry& g, bool
   return {desc, onednn::engine()};
 }
 
-// The same geometry with every tensor but the bias left to oneDNN ("any" layout).
-ConvGeometry any_layouts(const ConvGeometry& plain) {
-  auto any = [](const memory::desc& d) { return memory::desc(d.dims(), memory::data_type::f32, memory::format_tag::any); };
+// Which convolution a geometry is for: it decides which of src, weights and dst are inputs.
+enum class Pass { forward, backward_data, backward_weights };
+
+// The same geometry with every tensor but the bias left to oneDNN ("any" layout). With bf16 the
+// pass's two inputs are bf16 (the reorder into the chosen layout converts them on the way) and
+// its output stays f32.
+ConvGeometry any_layouts(const ConvGeometry& plain, Pass pass, bool bf16) {
+  auto any = [](const memory::desc& d, bool low) {
+    return memory::desc(d.dims(), low ? memory::data_type::bf16 : memory::data_type::f32, memory::format_tag::any);
+  };
   ConvGeometry g = plain;
-  g.src = any(plain.src);
-  g.weights = any(plain.weights);
-  g.dst = any(plain.dst);
+  g.src = any(plain.src, bf16 && pass != Pass::backward_data);
+  g.weights = any(plain.weights, bf16 && pass != Pass::backward_weights);
+  g.dst = any(plain.dst, bf16 && pass != Pass::forward);
   return g;
 }
 
@@ -127,31 +137,51 @@ struct ConvPlan {
   Operand src, weights, dst;
 };
 
-ConvPlan make_forward(const ConvGeometry& g, bool bias) {
-  auto pd = forward_pd(any_layouts(g), bias);
+bool is_reference(const dnnl::primitive_desc_base& pd) { return std::string(pd.impl_info_str()).starts_with("ref"); }
+
+ConvPlan make_forward(const ConvGeometry& g, bool bias, bool bf16) {
+  auto pd = forward_pd(any_layouts(g, Pass::forward, bf16), bias);
+  if (bf16 && is_reference(pd)) return make_forward(g, bias, false);
   return {g, dnnl::convolution_forward(pd), Operand(g.src, pd.src_desc(), true),
           Operand(g.weights, pd.weights_desc(), true), Operand(g.dst, pd.dst_desc(), false)};
 }
 
-ConvPlan make_backward_data(const ConvGeometry& g) {
-  const ConvGeometry a = any_layouts(g);
+ConvPlan make_backward_data(const ConvGeometry& g, bool bf16) {
+  const ConvGeometry a = any_layouts(g, Pass::backward_data, bf16);
   dnnl::convolution_backward_data::desc desc(dnnl::algorithm::convolution_direct, a.src, a.weights, a.dst, a.strides,
                                              a.dilates, a.padding_l, a.padding_r);
-  dnnl::convolution_backward_data::primitive_desc pd(desc, onednn::engine(), forward_pd(a, false));
+  dnnl::convolution_backward_data::primitive_desc pd(desc, onednn::engine(),
+                                                     forward_pd(any_layouts(g, Pass::forward, bf16), false));
+  if (bf16 && is_reference(pd)) return make_backward_data(g, false);
   return {g, dnnl::convolution_backward_data(pd), Operand(g.src, pd.diff_src_desc(), false),
           Operand(g.weights, pd.weights_desc(), true), Operand(g.dst, pd.diff_dst_desc(), true)};
 }
 
-ConvPlan make_backward_weights(const ConvGeometry& g, bool bias) {
-  const ConvGeometry a = any_layouts(g);
+ConvPlan make_backward_weights(const ConvGeometry& g, bool bias, bool bf16) {
+  const ConvGeometry a = any_layouts(g, Pass::backward_weights, bf16);
   const auto algo = dnnl::algorithm::convolution_direct;
   auto desc = bias ? dnnl::convolution_backward_weights::desc(algo, a.src, a.weights, a.bias, a.dst, a.strides,
                                                               a.dilates, a.padding_l, a.padding_r)
                    : dnnl::convolution_backward_weights::desc(algo, a.src, a.weights, a.dst, a.strides, a.dilates,
                                                               a.padding_l, a.padding_r);
-  dnnl::convolution_backward_weights::primitive_desc pd(desc, onednn::engine(), forward_pd(a, bias));
+  dnnl::convolution_backward_weights::primitive_desc pd(desc, onednn::engine(),
+                                                        forward_pd(any_layouts(g, Pass::forward, bf16), bias));
+  if (bf16 && is_reference(pd)) return make_backward_weights(g, bias, false);
   return {g, dnnl::convolution_backward_weights(pd), Operand(g.src, pd.src_desc(), true),
           Operand(g.weights, pd.diff_weights_desc(), false), Operand(g.dst, pd.diff_dst_desc(), true)};
+}
+
+// bf16 convolutions when the precision asks for them (kernels/precision.h); a configuration that
+// oneDNN serves only in f32 (or refuses in bf16) falls back to f32.
+template <typename Make>
+ConvPlan with_precision(Make&& make) {
+  if (math_precision() == MathPrecision::bf16) {
+    try {
+      return make(true);
+    } catch (const dnnl::error&) {
+    }
+  }
+  return make(false);
 }
 
 onednn::PrimitiveCache<ConvPlan>& plan_cache() {
@@ -168,7 +198,9 @@ void conv2d_forward(const TensorBase& x, const TensorBase& w, const TensorBase& 
     const bool has_bias = bias.defined();
     auto key = conv_key(kForward, x.shape(), w.shape(), y.shape(), p, has_bias);
     auto plan =
-        plan_cache().get(key, [&] { return make_forward(geometry(x.shape(), w.shape(), y.shape(), p), has_bias); });
+        plan_cache().get(key, [&] {
+          return with_precision([&](bool bf16) { return make_forward(geometry(x.shape(), w.shape(), y.shape(), p), has_bias, bf16); });
+        });
     const TensorBase xd = onednn::dense(x), wd = onednn::dense(w);
     Storage x_buf, w_buf, y_buf;
     // Held across the reorders too: cached primitives keep one scratchpad each (onednn_engine.h).
@@ -193,7 +225,9 @@ void conv2d_backward_data(const TensorBase& gy, const TensorBase& w, const Conv2
     if (gx.numel() == 0) return;
     auto key = conv_key(kBackwardData, gx.shape(), w.shape(), gy.shape(), p, false);
     auto plan =
-        plan_cache().get(key, [&] { return make_backward_data(geometry(gx.shape(), w.shape(), gy.shape(), p)); });
+        plan_cache().get(key, [&] {
+          return with_precision([&](bool bf16) { return make_backward_data(geometry(gx.shape(), w.shape(), gy.shape(), p), bf16); });
+        });
     const TensorBase gyd = onednn::dense(gy), wd = onednn::dense(w);
     Storage gy_buf, w_buf, gx_buf;
     // Held across the reorders too: cached primitives keep one scratchpad each (onednn_engine.h).
@@ -224,7 +258,11 @@ void conv2d_backward_weights(const TensorBase& x, const TensorBase& gy, const Co
     }
     auto key = conv_key(kBackwardWeights, x.shape(), gw.shape(), gy.shape(), p, has_bias);
     auto plan = plan_cache().get(
-        key, [&] { return make_backward_weights(geometry(x.shape(), gw.shape(), gy.shape(), p), has_bias); });
+        key, [&] {
+          return with_precision([&](bool bf16) {
+            return make_backward_weights(geometry(x.shape(), gw.shape(), gy.shape(), p), has_bias, bf16);
+          });
+        });
     const TensorBase xd = onednn::dense(x), gyd = onednn::dense(gy);
     Storage x_buf, gy_buf, gw_buf;
     // Held across the reorders too: cached primitives keep one scratchpad each (onednn_engine.h).
