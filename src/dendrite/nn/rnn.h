@@ -10,6 +10,10 @@
 // at each sequence's own last element, so a sequence's results do not depend on how much padding
 // it was batched with (tests/nn/rnn_test.cpp checks it).
 //
+// The LSTM runs each layer and direction as one op with hand-written backpropagation through time
+// (ops/lstm_layer.h: one GEMM for every step's input projection, one per step for the recurrence,
+// one autograd node); the GRU steps gru_pointwise.
+//
 // Parameters follow PyTorch's names and layout (weight_ih_l0 [G * H, I], weight_hh_l0, bias_ih_l0,
 // bias_hh_l0, "_reverse" for the backward direction; G = 4 for LSTM, 3 for GRU) and initialisation
 // U(-1/sqrt(H), 1/sqrt(H)), so PyTorch weights load unchanged.
@@ -67,8 +71,11 @@ class RNNBase : public Module {
     Tensor output;  // [T, B, H]
     Tensor h, c;    // [B, H]
   };
-  DirectionResult run_direction(const Tensor& x, const Weights& w, bool reverse, const std::vector<Tensor>& keep,
-                                const std::vector<Tensor>& drop, Tensor h, Tensor c) const;
+  // One layer in one direction: the LSTM through lstm_layer (ops/lstm_layer.h), the GRU step by
+  // step with keep/drop masks for the ended sequences.
+  DirectionResult run_direction(const Tensor& x, const Weights& w, bool reverse, const std::vector<int64_t>& lengths,
+                                const std::vector<Tensor>& keep, const std::vector<Tensor>& drop, Tensor h,
+                                Tensor c) const;
 
   RnnMode mode_;
   int64_t input_;

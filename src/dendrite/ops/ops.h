@@ -12,6 +12,7 @@
 #include "dendrite/ops/indexing.h"
 #include "dendrite/ops/join.h"
 #include "dendrite/ops/linalg.h"
+#include "dendrite/ops/lstm_layer.h"
 #include "dendrite/ops/normalization.h"
 #include "dendrite/ops/pooling.h"
 #include "dendrite/ops/reduction.h"

@@ -1,5 +1,6 @@
 // Recurrent cells: the GEMMs go through linear(); the gate nonlinearities and the state update are
-// one fused loop forward and one backward. The loops live here rather than in kernels/ for now: they
+// one fused loop forward and one backward (the LSTM's row math is ops/lstm_rows.h, shared with
+// ops/lstm_layer.cpp). The loops live here rather than in kernels/ for now: they
 // are the same on every backend (plain C++ over contiguous rows), and the conformance tests check
 // them against the same cells composed from primitive ops (tests/ops/rnn_test.cpp).
 #include "dendrite/ops/rnn.h"
@@ -10,24 +11,15 @@
 #include "dendrite/ops/creation.h"
 #include "dendrite/ops/elementwise.h"
 #include "dendrite/ops/linalg.h"
+#include "dendrite/ops/lstm_rows.h"
 
 namespace dendrite {
 namespace {
 
 using Grads = std::vector<TensorBase>;
 
-template <typename T>
-T sigmoid_of(T x) {
-  return T(1) / (T(1) + std::exp(-x));
-}
-
-// tanh through exp, which the compiler inlines as a fast vectorisable call where libm's tanhf
-// (through expm1f) measured as the largest single cost of an LSTM training step. Absolute error
-// stays at the type's epsilon.
-template <typename T>
-T tanh_of(T x) {
-  return T(1) - T(2) / (std::exp(T(2) * x) + T(1));
-}
+using lstm_rows::sigmoid_of;
+using lstm_rows::tanh_of;
 
 // Rows are independent; threads pay off only for large batches of wide states.
 constexpr int64_t kParallelElements = 1 << 15;
@@ -57,20 +49,11 @@ void lstm_forward_rows(const T* gates, const T* c, T* out, T* acts, int64_t batc
 #pragma omp parallel for if (n > kParallelElements)
   for (int64_t b = 0; b < batch; ++b) {
     const T* a = gates + b * 4 * hidden;
-    const T* cb = c + b * hidden;
     T* h_out = out + b * 2 * hidden;
-    T* c_out = h_out + hidden;
-    for (int64_t j = 0; j < hidden; ++j) {
-      const T i = sigmoid_of(a[j]), f = sigmoid_of(a[hidden + j]);
-      const T g = tanh_of(a[2 * hidden + j]), o = sigmoid_of(a[3 * hidden + j]);
-      const T c_new = f * cb[j] + i * g;
-      const T tc = tanh_of(c_new);
-      c_out[j] = c_new;
-      h_out[j] = o * tc;
-      if (acts != nullptr) {
-        T* s = acts + b * 5 * hidden;
-        s[j] = i, s[hidden + j] = f, s[2 * hidden + j] = g, s[3 * hidden + j] = o, s[4 * hidden + j] = tc;
-      }
+    if (acts != nullptr) {
+      lstm_rows::forward<true, false>(a, a, c + b * hidden, h_out, h_out + hidden, acts + b * 5 * hidden, hidden);
+    } else {
+      lstm_rows::forward<false, false>(a, a, c + b * hidden, h_out, h_out + hidden, acts, hidden);
     }
   }
 }
@@ -81,21 +64,9 @@ void lstm_backward_rows(const T* acts, const T* c, const T* grad, T* dgates, T* 
   const int64_t n = batch * hidden;
 #pragma omp parallel for if (n > kParallelElements)
   for (int64_t b = 0; b < batch; ++b) {
-    const T* s = acts + b * 5 * hidden;
-    const T* cb = c + b * hidden;
     const T* dh = grad + b * 2 * hidden;
-    const T* dc_new = dh + hidden;
-    T* da = dgates + b * 4 * hidden;
-    T* dcb = dc + b * hidden;
-    for (int64_t j = 0; j < hidden; ++j) {
-      const T i = s[j], f = s[hidden + j], g = s[2 * hidden + j], o = s[3 * hidden + j], tc = s[4 * hidden + j];
-      const T dct = dc_new[j] + dh[j] * o * (T(1) - tc * tc);
-      da[j] = dct * g * i * (T(1) - i);
-      da[hidden + j] = dct * cb[j] * f * (T(1) - f);
-      da[2 * hidden + j] = dct * i * (T(1) - g * g);
-      da[3 * hidden + j] = dh[j] * tc * o * (T(1) - o);
-      dcb[j] = dct * f;
-    }
+    lstm_rows::backward<false>(acts + b * 5 * hidden, c + b * hidden, dh, dh, dh + hidden, dgates + b * 4 * hidden,
+                               dc + b * hidden, hidden);
   }
 }
 

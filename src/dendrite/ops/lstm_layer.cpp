@@ -1,0 +1,288 @@
+// The whole-layer LSTM op: forward and the hand-written backpropagation through time side by side.
+// The elementwise math of a row is ops/lstm_rows.h (shared with lstm_pointwise), the GEMMs are the
+// registry's matmul kernel on history-free views, so nothing inside records autograd nodes: the
+// whole layer is one node.
+#include "dendrite/ops/lstm_layer.h"
+
+#include <algorithm>
+#include <memory>
+#include <utility>
+
+#include "dendrite/kernels/registry.h"
+#include "dendrite/ops/checks.h"
+#include "dendrite/ops/creation.h"
+#include "dendrite/ops/elementwise.h"
+#include "dendrite/ops/lstm_rows.h"
+#include "dendrite/ops/reduction.h"
+
+namespace dendrite {
+namespace {
+
+using Grads = std::vector<TensorBase>;
+using kernels::dispatch;
+using kernels::OpId;
+
+// Rows are independent; threads pay off only for large batches of wide states, as in
+// lstm_pointwise. (Splitting W3's 64 x 256 steps over 2 threads could not be measured on the
+// loaded machine: docs/performance.md.)
+constexpr int64_t kParallelElements = 1 << 15;
+
+// A contiguous, history-free handle on the same values (a copy only when t is strided).
+Tensor dense(const TensorBase& t) { return Tensor(t.alias()).contiguous(); }
+
+// Step t of a contiguous [T, rows, width] buffer as a [rows, width] matrix.
+TensorBase slab(const TensorBase& buf, int64_t t) {
+  const int64_t rows = buf.size(1), width = buf.size(2);
+  return buf.as_strided({rows, width}, {width, 1}, buf.offset() + t * rows * width);
+}
+
+// A contiguous [T, rows, width] buffer as one [T * rows, width] matrix.
+TensorBase flat(const TensorBase& buf) {
+  const int64_t width = buf.size(-1);
+  return buf.as_strided({buf.numel() / width, width}, {width, 1}, buf.offset());
+}
+
+TensorBase transposed(const TensorBase& m) {
+  return m.as_strided({m.size(1), m.size(0)}, {m.stride(1), m.stride(0)}, m.offset());
+}
+
+// out = a @ b (+ bias[N]); out contiguous, a and b any 2-D strides.
+void gemm(const TensorBase& a, const TensorBase& b, const TensorBase& bias, const TensorBase& out) {
+  dispatch<OpId::matmul>(out.dtype())(a, b, bias, out);
+}
+
+template <typename F>
+void for_float(DType dtype, F&& f) {
+  if (dtype == DType::f32) {
+    f(float{});
+  } else {
+    f(double{});
+  }
+}
+
+struct Dims {
+  int64_t steps, batch, input, hidden;
+};
+
+void check_same_dtype(const Tensor& t, const char* what, const Tensor& x) {
+  if (!t.defined()) return;
+  DENDRITE_CHECK(t.dtype() == x.dtype(), "lstm_layer: {} is {}, the input is {}", what, describe(t), describe(x));
+}
+
+Dims check_inputs(const Tensor& x, const LstmState& s, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
+                  const Tensor& b_hh, const std::vector<int64_t>& lengths) {
+  DENDRITE_CHECK(x.defined() && s.h.defined() && s.c.defined() && w_ih.defined() && w_hh.defined(),
+                 "lstm_layer: input, state and weights must be defined");
+  DENDRITE_CHECK(x.dim() == 3, "lstm_layer: input must be [time, batch, features], got {}", to_string(x.shape()));
+  DENDRITE_CHECK(x.dtype() == DType::f32 || x.dtype() == DType::f64, "lstm_layer: input must be f32 or f64, got {}",
+                 describe(x));
+  const Dims d{x.size(0), x.size(1), x.size(2), s.h.dim() == 2 ? s.h.size(1) : 0};
+  DENDRITE_CHECK(d.steps > 0 && d.batch > 0, "lstm_layer: input {} has no time steps or no sequences",
+                 to_string(x.shape()));
+  DENDRITE_CHECK(s.h.dim() == 2 && s.h.size(0) == d.batch && d.hidden > 0,
+                 "lstm_layer: h0 must be [{}, hidden] for input {}, got {}", d.batch, to_string(x.shape()),
+                 to_string(s.h.shape()));
+  DENDRITE_CHECK(s.c.shape() == s.h.shape(), "lstm_layer: c0 must be {} like h0, got {}", to_string(s.h.shape()),
+                 to_string(s.c.shape()));
+  const int64_t gates = 4 * d.hidden;
+  DENDRITE_CHECK(w_ih.dim() == 2 && w_ih.size(0) == gates && w_ih.size(1) == d.input,
+                 "lstm_layer: w_ih must be [{}, {}] for input {} and state {}, got {}", gates, d.input,
+                 to_string(x.shape()), to_string(s.h.shape()), to_string(w_ih.shape()));
+  DENDRITE_CHECK(w_hh.dim() == 2 && w_hh.size(0) == gates && w_hh.size(1) == d.hidden,
+                 "lstm_layer: w_hh must be [{}, {}] for state {}, got {}", gates, d.hidden, to_string(s.h.shape()),
+                 to_string(w_hh.shape()));
+  for (auto [b, what] : {std::pair{&b_ih, "b_ih"}, std::pair{&b_hh, "b_hh"}}) {
+    if (!b->defined()) continue;
+    DENDRITE_CHECK(b->dim() == 1 && b->size(0) == gates, "lstm_layer: {} must be [{}] for state {}, got {}", what,
+                   gates, to_string(s.h.shape()), to_string(b->shape()));
+  }
+  check_same_dtype(s.h, "h0", x);
+  check_same_dtype(s.c, "c0", x);
+  check_same_dtype(w_ih, "w_ih", x);
+  check_same_dtype(w_hh, "w_hh", x);
+  check_same_dtype(b_ih, "b_ih", x);
+  check_same_dtype(b_hh, "b_hh", x);
+  check_same_device("lstm_layer", {&x, &s.h, &s.c, &w_ih, &w_hh, &b_ih, &b_hh});
+  DENDRITE_CHECK(lengths.empty() || static_cast<int64_t>(lengths.size()) == d.batch,
+                 "lstm_layer: {} lengths given for a batch of {} (input {})", lengths.size(), d.batch,
+                 to_string(x.shape()));
+  for (size_t b = 0; b < lengths.size(); ++b) {
+    DENDRITE_CHECK(lengths[b] >= 0 && lengths[b] <= d.steps,
+                   "lstm_layer: length {} of sequence {} is outside [0, {}] (input {})", lengths[b], b, d.steps,
+                   to_string(x.shape()));
+  }
+  return d;
+}
+
+// What the forward keeps for the backward, by time index t (not by processing order).
+struct Saved {
+  Tensor x;       // [T * B, I], contiguous
+  Tensor w_ih;    // [4H, I], contiguous
+  Tensor w_hh;    // [4H, H], contiguous
+  Tensor h_prev;  // [T, B, H]: h before step t
+  Tensor c_prev;  // [T, B, H]
+  Tensor acts;    // [T, B, 5H]: i, f, g, o, tanh(c') of step t (rows at or past their end unset)
+  std::vector<int64_t> lengths;
+  bool reverse = false;
+};
+
+bool row_active(const std::vector<int64_t>& lengths, int64_t t, int64_t b) {
+  return lengths.empty() || t < lengths[static_cast<size_t>(b)];
+}
+
+// Whether every row takes part in step t (no sequence has ended).
+bool all_active(const std::vector<int64_t>& lengths, int64_t t) {
+  return lengths.empty() || t < *std::min_element(lengths.begin(), lengths.end());
+}
+
+// The recurrence. out [T + 2, B, H] holds y, then the running h and c (which end as h_T, c_T).
+template <typename S>
+void forward_steps(const Dims& d, const Tensor& xg, const Tensor& w_hh, const Tensor& out, Saved* saved,
+                   const std::vector<int64_t>& lengths, bool reverse) {
+  const int64_t T = d.steps, B = d.batch, H = d.hidden, G = 4 * H;
+  const Tensor hg = empty({B, G}, out.dtype());
+  const TensorBase h_run = slab(out, T), w_hh_t = transposed(w_hh);
+  S* h = h_run.data_ptr<S>();
+  S* c = slab(out, T + 1).data_ptr<S>();
+  const S* hgp = hg.data_ptr<S>();
+  for (int64_t s = 0; s < T; ++s) {
+    const int64_t t = reverse ? T - 1 - s : s;
+    gemm(h_run, w_hh_t, {}, hg);
+    const S* xgt = xg.data_ptr<S>() + t * B * G;
+    S* y = out.data_ptr<S>() + t * B * H;
+    S* hp = saved != nullptr ? saved->h_prev.data_ptr<S>() + t * B * H : nullptr;
+    S* cp = saved != nullptr ? saved->c_prev.data_ptr<S>() + t * B * H : nullptr;
+    S* acts = saved != nullptr ? saved->acts.data_ptr<S>() + t * B * 5 * H : nullptr;
+#pragma omp parallel for if (B * H > kParallelElements)
+    for (int64_t b = 0; b < B; ++b) {
+      S* hb = h + b * H;
+      S* cb = c + b * H;
+      S* yb = y + b * H;
+      if (hp != nullptr) {
+        std::copy_n(hb, H, hp + b * H);
+        std::copy_n(cb, H, cp + b * H);
+      }
+      if (!row_active(lengths, t, b)) {
+        std::fill_n(yb, H, S(0));
+        continue;
+      }
+      if (acts != nullptr) {
+        lstm_rows::forward<true, true>(xgt + b * G, hgp + b * G, cb, yb, cb, acts + b * 5 * H, H);
+      } else {
+        lstm_rows::forward<false, true>(xgt + b * G, hgp + b * G, cb, yb, cb, acts, H);
+      }
+      std::copy_n(yb, H, hb);
+    }
+  }
+}
+
+// Backpropagation through time: walks the steps in reverse processing order, leaving dgates
+// [T, B, 4H] (zero rows where a sequence had ended) and, in dh and dc, the gradients of h0, c0.
+template <typename S>
+void backward_steps(const Dims& d, const Saved& sv, const Tensor& grad, const Tensor& dgates, const Tensor& dh,
+                    const Tensor& dc) {
+  const int64_t T = d.steps, B = d.batch, H = d.hidden, G = 4 * H;
+  std::copy_n(grad.data_ptr<S>() + T * B * H, B * H, dh.data_ptr<S>());
+  std::copy_n(grad.data_ptr<S>() + (T + 1) * B * H, B * H, dc.data_ptr<S>());
+  const Tensor partial = all_active(sv.lengths, T - 1) ? Tensor() : empty({B, H}, dh.dtype());
+  S* dhp = dh.data_ptr<S>();
+  S* dcp = dc.data_ptr<S>();
+  for (int64_t s = 0; s < T; ++s) {
+    const int64_t t = sv.reverse ? s : T - 1 - s;
+    const S* dy = grad.data_ptr<S>() + t * B * H;
+    const S* acts = sv.acts.data_ptr<S>() + t * B * 5 * H;
+    const S* cp = sv.c_prev.data_ptr<S>() + t * B * H;
+    S* dg = dgates.data_ptr<S>() + t * B * G;
+#pragma omp parallel for if (B * H > kParallelElements)
+    for (int64_t b = 0; b < B; ++b) {
+      if (!row_active(sv.lengths, t, b)) {
+        std::fill_n(dg + b * G, G, S(0));  // the state passed through: dh and dc stay
+        continue;
+      }
+      lstm_rows::backward<true>(acts + b * 5 * H, cp + b * H, dhp + b * H, dy + b * H, dcp + b * H, dg + b * G,
+                                dcp + b * H, H);
+    }
+    // dh of the previous state = dgates W_hh; rows that passed their state through keep theirs.
+    if (all_active(sv.lengths, t)) {
+      gemm(slab(dgates, t), sv.w_hh, {}, dh);
+    } else {
+      gemm(slab(dgates, t), sv.w_hh, {}, partial);
+      const S* from = partial.data_ptr<S>();
+      for (int64_t b = 0; b < B; ++b)
+        if (row_active(sv.lengths, t, b)) std::copy_n(from + b * H, H, dhp + b * H);
+    }
+  }
+}
+
+}  // namespace
+
+LstmLayerOutput lstm_layer(const Tensor& x, const LstmState& state, const Tensor& w_ih, const Tensor& w_hh,
+                           const Tensor& b_ih, const Tensor& b_hh, const std::vector<int64_t>& lengths, bool reverse) {
+  const Dims d = check_inputs(x, state, w_ih, w_hh, b_ih, b_hh, lengths);
+  const int64_t T = d.steps, B = d.batch, H = d.hidden, G = 4 * H;
+  const DType dtype = x.dtype();
+
+  // The input projection of every step, both biases folded in: one GEMM.
+  const Tensor xd = dense(x), wih = dense(w_ih), whh = dense(w_hh);
+  const TensorBase x2 = flat(xd);
+  Tensor bias;
+  if (b_ih.defined() && b_hh.defined()) {
+    bias = Tensor(b_ih.alias()) + Tensor(b_hh.alias());
+  } else if (b_ih.defined() || b_hh.defined()) {
+    bias = dense(b_ih.defined() ? b_ih : b_hh);
+  }
+  const Tensor xg = empty({T, B, G}, dtype);
+  gemm(x2, transposed(wih), bias, flat(xg));
+
+  const Tensor out = empty({T + 2, B, H}, dtype);
+  const Tensor h0 = dense(state.h), c0 = dense(state.c);
+  const bool record = autograd::should_record({&x, &state.h, &state.c, &w_ih, &w_hh, &b_ih, &b_hh});
+  auto saved = record ? std::make_shared<Saved>() : nullptr;
+  if (saved) {
+    *saved = {Tensor(x2), wih, whh, empty({T, B, H}, dtype), empty({T, B, H}, dtype), empty({T, B, 5 * H}, dtype),
+              lengths, reverse};
+  }
+  for_float(dtype, [&](auto tag) {
+    using S = decltype(tag);
+    std::copy_n(h0.data_ptr<S>(), B * H, out.data_ptr<S>() + T * B * H);
+    std::copy_n(c0.data_ptr<S>(), B * H, out.data_ptr<S>() + (T + 1) * B * H);
+    forward_steps<S>(d, xg, whh, out, saved.get(), lengths, reverse);
+  });
+
+  if (record) {
+    const bool need_x = x.requires_grad(), need_h = state.h.requires_grad(), need_c = state.c.requires_grad();
+    const bool need_wih = w_ih.requires_grad(), need_whh = w_hh.requires_grad();
+    const bool need_bih = b_ih.defined() && b_ih.requires_grad(), need_bhh = b_hh.defined() && b_hh.requires_grad();
+    autograd::record(
+        "lstm_layer", out, {x, state.h, state.c, w_ih, w_hh, b_ih, b_hh},
+        [saved, d, need_x, need_h, need_c, need_wih, need_whh, need_bih, need_bhh](const TensorBase& g) -> Grads {
+          const Saved& sv = *saved;
+          const int64_t T = d.steps, B = d.batch, H = d.hidden, G = 4 * H;
+          const DType dtype = sv.x.dtype();
+          const Tensor grad = dense(g);
+          const Tensor dgates = empty({T, B, G}, dtype), dh = empty({B, H}, dtype), dc = empty({B, H}, dtype);
+          for_float(dtype, [&](auto tag) { backward_steps<decltype(tag)>(d, sv, grad, dgates, dh, dc); });
+          // Everything that sums over steps is one product over all T * B rows.
+          const TensorBase dg = flat(dgates);
+          Tensor dx, dwih, dwhh, db;
+          if (need_x) {
+            dx = empty({T, B, d.input}, dtype);
+            gemm(dg, sv.w_ih, {}, flat(dx));
+          }
+          if (need_wih) {
+            dwih = empty({G, d.input}, dtype);
+            gemm(transposed(dg), sv.x, {}, dwih);
+          }
+          if (need_whh) {
+            dwhh = empty({G, H}, dtype);
+            gemm(transposed(dg), flat(sv.h_prev), {}, dwhh);
+          }
+          if (need_bih || need_bhh) db = sum(Tensor(dg), {0});
+          return {dx, need_h ? dh : Tensor(), need_c ? dc : Tensor(), dwih, dwhh, need_bih ? db : Tensor(),
+                  need_bhh ? db : Tensor()};
+        });
+  }
+  return {out.narrow(0, 0, T), out.select(0, T), out.select(0, T + 1)};
+}
+
+}  // namespace dendrite
