@@ -60,8 +60,10 @@ TEST(Bench, ListNamesEveryWorkloadAndTheMissingOnes) {
   EXPECT_EQ(lines[0]["workload"], "W1");
   EXPECT_TRUE(lines[0]["available"].get<bool>());
   EXPECT_EQ(lines[2]["workload"], "W3");
-  EXPECT_FALSE(lines[2]["available"].get<bool>());
-  EXPECT_THAT(lines[2]["missing"].get<std::string>(), HasSubstr("sequence-models"));
+  EXPECT_TRUE(lines[2]["available"].get<bool>());
+  EXPECT_EQ(lines[5]["workload"], "W6");
+  EXPECT_FALSE(lines[5]["available"].get<bool>());
+  EXPECT_THAT(lines[5]["missing"].get<std::string>(), HasSubstr("distributed"));
 }
 
 TEST(Bench, OptionsResolveToThePlan) {
@@ -73,7 +75,7 @@ TEST(Bench, OptionsResolveToThePlan) {
 
   r = run({"--quick", "--dry-run"});  // every available workload; W5 on one thread by default
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("workloads W1,W2,W4,W5;"));
+  EXPECT_THAT(r.out, HasSubstr("workloads W1,W2,W3,W4,W5;"));
   EXPECT_THAT(r.out, HasSubstr("(W5: 1); warm-up steps 2; timed steps 5"));
 
   r = run({"--accuracy", "--epochs", "2", "--peak-gflops", "100", "--dry-run"});
@@ -85,12 +87,12 @@ TEST(Bench, OptionsResolveToThePlan) {
 TEST(Bench, UnknownWorkloadListsTheValidOnes) {
   Result r = run({"--workload", "W1,W9"});
   EXPECT_EQ(r.status, 1);
-  EXPECT_THAT(r.err, HasSubstr("unknown workload 'W9'; valid workloads: W1, W2, W4, W5"));
+  EXPECT_THAT(r.err, HasSubstr("unknown workload 'W9'; valid workloads: W1, W2, W3, W4, W5"));
 
-  r = run({"--workload", "W3"});
+  r = run({"--workload", "W6"});
   EXPECT_EQ(r.status, 1);
-  EXPECT_THAT(r.err, HasSubstr("W3 is not available yet"));
-  EXPECT_THAT(r.err, HasSubstr("available: W1, W2, W4, W5"));
+  EXPECT_THAT(r.err, HasSubstr("W6 is not available yet"));
+  EXPECT_THAT(r.err, HasSubstr("available: W1, W2, W3, W4, W5"));
 }
 
 TEST(Bench, BadValuesAreErrors) {
@@ -139,6 +141,19 @@ TEST_F(BenchRun, TrainingReportsThroughputAndRoofline) {
   EXPECT_EQ(lines[1]["key"], "W2");
   EXPECT_EQ(lines[1]["batch"], 64);
   EXPECT_NEAR(lines[1]["peak_gflops"].get<double>(), 266, 1e-9);  // the documented per-core peak, 1 thread
+}
+
+TEST_F(BenchRun, Seq2SeqTrainingReportsSequencesPerSecond) {
+  Result r = run_quick({"--workload", "W3", "--steps", "1", "--warmup", "1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  expect_common_fields(lines[0]);
+  EXPECT_EQ(lines[0]["key"], "W3");
+  EXPECT_EQ(lines[0]["metric"], "sequences_per_s");
+  EXPECT_EQ(lines[0]["batch"], 64);
+  EXPECT_NEAR(lines[0]["flop_per_sample"].get<double>(), 48.0e6, 0.1e6);
+  EXPECT_GT(lines[0]["loss"].get<double>(), 0);
 }
 
 TEST_F(BenchRun, AccuracyModeReportsTestAccuracy) {

@@ -7,15 +7,15 @@
 #include <cctype>
 #include <chrono>
 
+#include "dendrite/cli/bench_models.h"
 #include "dendrite/core/error.h"
 #include "dendrite/core/threading.h"
 
 namespace dendrite::cli {
 namespace {
 
-constexpr const char* kNeedsSequenceModels =
-    "needs the sequence-models layer (LSTM, encoder-decoder, beam search); bench/torch_workloads.py has "
-    "PyTorch's side";
+constexpr const char* kNeedsG2pDecoding =
+    "needs a G2P decoding benchmark over a trained run directory (beam search exists: nn/decoding.h)";
 
 std::string upper(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::toupper(c); });
@@ -39,15 +39,15 @@ const std::vector<Workload>& workload_catalogue() {
        run_mlp_training, ""},
       {"W2", "CNN training (2 conv + 2 fc, batch 64, Adam 1e-3): samples/s; --accuracy: after 3 epochs",
        run_cnn_training, ""},
-      {"W3", "LSTM seq2seq training (embedding 64, LSTM 256 encoder and decoder, batch 64): sequences/s", nullptr,
-       kNeedsSequenceModels},
+      {"W3", "LSTM seq2seq training (embedding 64, LSTM 256 encoder and decoder, batch 64, Adam): sequences/s",
+       run_seq2seq_training, ""},
       {"W4", "GEMM 128x784x512, 512^3, 1024^3 through the tensor API: GFLOP/s, fraction of peak, vs oneDNN sgemm",
        run_gemm, ""},
       {"W5", "batch-1 inference latency of the W1 MLP and the W2 CNN, 1 thread: median microseconds", run_inference,
        ""},
       {"W6", "W1 with synchronous data parallelism on 2 ranks x 1 thread: samples/s, scaling", nullptr,
        "needs the distributed layer (dist/)"},
-      {"W7", "G2P decoding, beam 5, batch 64: words/s", nullptr, kNeedsSequenceModels},
+      {"W7", "G2P decoding, beam 5, batch 64: words/s", nullptr, kNeedsG2pDecoding},
       {"W8", "int8 runtime, batch-1 W1 MLP and W2 CNN: latency and model size", nullptr,
        "needs the int8 deployment runtime"},
   };
