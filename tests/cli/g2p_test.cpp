@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "data/test_files.h"
 #include "cli/cli_test_util.h"
+#include "data/test_files.h"
 #include "dendrite/cli/commands.h"
 #include "dendrite/cli/recipe_files.h"
 #include "dendrite/core/error.h"
@@ -80,7 +80,8 @@ TEST_F(G2PCommand, TrainWritesTheRunDirectory) {
   std::ifstream in(fs::path(run_dir()) / "summary.json");
   const nlohmann::json summary = nlohmann::json::parse(in);
   for (const char* key : {"wer", "per", "test_greedy_wer", "test_greedy_per", "test_beam_wer", "test_beam_per",
-                          "dev_greedy_wer", "train_seconds", "test_beam_words_per_sec"})
+                          "dev_greedy_wer", "train_seconds", "test_beam_words_per_sec", "wer_no_stress",
+                          "test_greedy_wer_no_stress", "test_beam_per_no_stress", "dev_greedy_wer_no_stress"})
     EXPECT_TRUE(summary.contains(key)) << key;
   EXPECT_EQ(summary["beam"], 3);
 }
@@ -124,6 +125,82 @@ TEST_F(G2PCommand, EvalReportsGreedyAndBeam) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("greedy:  WER"));
   EXPECT_THAT(r.out, HasSubstr("beam 3:  WER"));
+  EXPECT_THAT(r.out, HasSubstr("stress ignored, beam 3:  WER"));
+  EXPECT_THAT(r.out, HasSubstr("test_beam_wer_no_stress "));
+}
+
+TEST_F(G2PCommand, EvalAcceptsARunWhoseConfigPredatesTheTransformerKeys) {
+  const fs::path old = tmp_->path() / "old-run";
+  fs::copy(run_dir(), old, fs::copy_options::recursive);
+  std::ifstream in(old / "config.toml");
+  std::string text, line;
+  while (std::getline(in, line)) {
+    bool added = false;
+    for (const char* key : {"d_model =", "heads =", "feedforward =", "decoder_layers =", "positions ="})
+      added = added || line.rfind(key, 0) == 0;
+    if (!added) text += line + "\n";
+  }
+  in.close();
+  std::ofstream(old / "config.toml") << text;
+  Result r = run({"eval", old.string(), "--limit-test", "5"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("stress ignored, greedy:  WER"));
+}
+
+// The same commands on the Transformer architecture (a tiny one: the suite must stay fast).
+class G2PTransformerCommand : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    tmp_ = std::make_unique<data::files::TempDir>();
+    write_dictionary(dict(), 200);
+    trained_ = run({"train",    "g2p-transformer",
+                    "--out",    run_dir(),
+                    "--epochs", "1",
+                    "--batch",  "32",
+                    "--set",    fmt::format("data.dir={}", dict().string()),
+                    "--set",    "data.limit_train=120",
+                    "--set",    "data.limit_test=8",
+                    "--set",    "model.d_model=16",
+                    "--set",    "model.heads=2",
+                    "--set",    "model.feedforward=32",
+                    "--set",    "model.encoder_layers=1",
+                    "--set",    "model.decoder_layers=1",
+                    "--set",    "model.positions=learned",
+                    "--set",    "model.max_length=12"});
+  }
+  static void TearDownTestSuite() { tmp_.reset(); }
+  static fs::path dict() { return tmp_->path() / "dict.txt"; }
+  static std::string run_dir() { return (tmp_->path() / "run").string(); }
+
+  static inline std::unique_ptr<data::files::TempDir> tmp_;
+  static inline Result trained_;
+};
+
+TEST_F(G2PTransformerCommand, TrainPredictEval) {
+  ASSERT_EQ(trained_.status, 0) << trained_.out << trained_.err;
+  EXPECT_THAT(trained_.out, HasSubstr("stress ignored: test WER"));
+  EXPECT_EQ(parse_recipe_file(fs::path(run_dir()) / "config.toml").model.architecture, "g2p-transformer");
+  Result p = run({"predict", run_dir(), "hello", "--beam", "5", "--nbest", "3"});
+  ASSERT_EQ(p.status, 0) << p.err;
+  EXPECT_THAT(p.out, HasSubstr("hello  1  "));
+  EXPECT_THAT(p.out, HasSubstr("hello  3  "));
+  Result e = run({"eval", run_dir()});
+  ASSERT_EQ(e.status, 0) << e.err;
+  EXPECT_THAT(e.out, HasSubstr("beam 5:  WER"));
+  EXPECT_THAT(e.out, HasSubstr("test_beam_wer_no_stress"));
+}
+
+TEST_F(G2PTransformerCommand, ResumeLengthensTheRunAndFixesTheRecipe) {
+  const fs::path copy = tmp_->path() / "resumed";
+  fs::copy(run_dir(), copy, fs::copy_options::recursive);
+  Result bad = run({"train", "--resume", copy.string(), "--batch", "8"});
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_THAT(bad.err, HasSubstr("only --epochs and --threads may change when resuming"));
+  Result r = run({"train", "--resume", copy.string(), "--epochs", "2"});
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("resuming g2p-transformer"));
+  std::ifstream in(copy / "summary.json");
+  EXPECT_EQ(nlohmann::json::parse(in)["epochs"], 2);
 }
 
 TEST_F(G2PCommand, MalformedDictionaryLineIsAnErrorNamingTheLine) {
@@ -157,6 +234,32 @@ TEST(G2PRecipe, ChecksNameTheKey) {
   Recipe nbest = r;
   nbest.decode.nbest = 9;
   EXPECT_THAT(error_of_validate(nbest), HasSubstr("key 'decode.nbest' must be in [1, decode.beam = 5], got 9"));
+}
+
+TEST(G2PRecipe, TransformerChecksNameTheKey) {
+  Recipe r = parse_recipe_file(resolve_recipe("g2p-transformer"));
+  EXPECT_NO_THROW(validate_recipe(r, "g2p-transformer.toml"));
+  EXPECT_EQ(r.model.architecture, "g2p-transformer");
+  Recipe heads = r;
+  heads.model.d_model = 100;
+  heads.model.heads = 8;
+  EXPECT_THAT(error_of_validate(heads), HasSubstr("key 'model.d_model' (100) must be a multiple of model.heads (8)"));
+  Recipe layers = r;
+  layers.model.decoder_layers = 0;
+  EXPECT_THAT(error_of_validate(layers), HasSubstr("key 'model.decoder_layers' must be >= 1, got 0"));
+  Recipe positions = r;
+  positions.model.positions = "rotary";
+  EXPECT_THAT(error_of_validate(positions),
+              HasSubstr("key 'model.positions' is \"rotary\"; choose one of: sinusoidal, learned"));
+  Recipe dataset = r;
+  dataset.data.dataset = "fashion-mnist";
+  EXPECT_THAT(error_of_validate(dataset),
+              HasSubstr("model.architecture \"g2p-transformer\" cannot train on data.dataset \"fashion-mnist\""));
+  // Through the command line: the message names the key.
+  Result bad =
+      run({"train", "g2p-transformer", "--set", "model.d_model=130", "--set", "model.heads=4", "--print-recipe"});
+  EXPECT_EQ(bad.status, 1);
+  EXPECT_THAT(bad.err, HasSubstr("key 'model.d_model' (130) must be a multiple of model.heads (4)"));
 }
 
 }  // namespace

@@ -1,10 +1,13 @@
-// Grapheme-to-phoneme runs: the `g2p-lstm` architecture (an nn::Seq2Seq: bidirectional LSTM
-// encoder over the letters, attention LSTM decoder over the ARPAbet phonemes) trained on CMUdict.
+// Grapheme-to-phoneme runs on CMUdict, with two architectures behind nn::Seq2SeqModel:
+//   g2p-lstm         nn::Seq2Seq: bidirectional LSTM encoder over the letters, attention LSTM
+//                    decoder over the ARPAbet phonemes
+//   g2p-transformer  nn::TransformerSeq2Seq: pre-norm Transformer encoder and decoder
 //
 //   dendrite train g2p-lstm                  -> runs/g2p-lstm/ (config.toml, graphemes.txt,
 //                                              phonemes.txt, metrics.jsonl, summary.json, ...)
 //   dendrite predict runs/g2p-lstm hello world --beam 5 --nbest 3
-//   dendrite eval runs/g2p-lstm              -> test WER / PER, greedy and beam
+//   dendrite eval runs/g2p-lstm              -> test WER / PER, greedy and beam, also with stress
+//                                              ignored (AH0 = AH1 = AH2)
 //
 // app.cpp sends train, eval and predict here when the recipe (or the run's config.toml) names a
 // sequence architecture; everything else goes to the classification commands.
@@ -21,6 +24,7 @@
 #include "dendrite/data/cmudict.h"
 #include "dendrite/data/vocab.h"
 #include "dendrite/nn/seq2seq.h"
+#include "dendrite/nn/transformer_seq2seq.h"
 #include "dendrite/train/seq2seq_trainer.h"
 
 namespace dendrite::cli {
@@ -59,12 +63,17 @@ struct G2PData {
 G2PData load_g2p_data(const Recipe& recipe);
 
 nn::Seq2SeqOptions seq2seq_options(const ModelRecipe& model, int64_t graphemes, int64_t phonemes);
+nn::TransformerSeq2SeqOptions transformer_options(const ModelRecipe& model, int64_t graphemes, int64_t phonemes);
+// The recipe's architecture, freshly initialised (from the default generator).
+std::shared_ptr<nn::Seq2SeqModel> build_g2p_model(const ModelRecipe& model, int64_t graphemes, int64_t phonemes);
+// train::stress_free_classes of the phoneme vocabulary.
+std::vector<int64_t> stress_classes(const data::Vocab& phonemes);
 
 // A trained run, ready to pronounce words.
 struct Pronouncer {
   Recipe recipe;
   data::Vocab graphemes, phonemes;
-  std::shared_ptr<nn::Seq2Seq> model;
+  std::shared_ptr<nn::Seq2SeqModel> model;
 
   static Pronouncer load(const std::filesystem::path& run_dir, const std::string& checkpoint = "best");
   // A word's letters as ids (upper-cased, as CMUdict spells); unknown letters go to `unknown`.

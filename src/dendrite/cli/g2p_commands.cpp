@@ -37,43 +37,77 @@ bool run_is_seq2seq(const fs::path& run_dir) {
   return is_seq2seq_architecture(parse_recipe_file(run_dir / kConfigFile).model.architecture);
 }
 
+// A resumed run keeps its config.toml: only the length of the run and the thread count may change,
+// as for classification runs (train_command.cpp).
+Recipe resume_recipe(const TrainArgs& a) {
+  Recipe r = read_run_recipe(a.resume);
+  if (!a.recipe.empty()) {
+    const Recipe given = parse_recipe_file(resolve_recipe(a.recipe));
+    DENDRITE_CHECK(given.name == r.name, "--resume {}: the run is of recipe '{}', not '{}'", a.resume, r.name,
+                   given.name);
+  }
+  const bool fixed = a.batch || a.lr || a.seed || a.out || a.limit_train || a.limit_test || !a.sets.empty();
+  DENDRITE_CHECK(!fixed, "--resume {}: only --epochs and --threads may change when resuming ({} fixes the rest)",
+                 a.resume, (fs::path(a.resume) / kConfigFile).string());
+  if (a.epochs) r.train.epochs = *a.epochs;
+  if (a.threads) r.train.threads = *a.threads;
+  r.train.out = a.resume;
+  return r;
+}
+
 int g2p_train_command(const TrainArgs& args, std::ostream& out, bool terminal) {
-  DENDRITE_CHECK(args.resume.empty(), "--resume {}: resuming is not supported for g2p runs yet; start a new run",
-                 args.resume);
-  const fs::path file = resolve_recipe(args.recipe);
-  Recipe recipe = parse_recipe_file(file);
-  apply_train_flags(recipe, args);
-  validate_recipe(recipe, file.string());
+  const bool resume = !args.resume.empty();
+  Recipe recipe;
+  if (resume) {
+    recipe = resume_recipe(args);
+    validate_recipe(recipe, (fs::path(args.resume) / kConfigFile).string());
+  } else {
+    const fs::path file = resolve_recipe(args.recipe);
+    recipe = parse_recipe_file(file);
+    apply_train_flags(recipe, args);
+    validate_recipe(recipe, file.string());
+  }
   if (args.print_recipe) {
     out << to_toml(recipe);
     return 0;
   }
   if (recipe.train.threads > 0) set_num_threads(static_cast<int>(recipe.train.threads));
   const fs::path run_dir = recipe.train.out.empty() ? default_run_dir(recipe.name) : fs::path(recipe.train.out);
-  DENDRITE_CHECK(!fs::exists(run_dir / "metrics.jsonl") && !fs::exists(run_dir / "last"),
-                 "{}: already holds a run; choose another directory with --out", run_dir.string());
+  if (resume) {
+    DENDRITE_CHECK(fs::exists(run_dir / "last"), "--resume {}: the run has no checkpoint (no last/)", args.resume);
+  } else {
+    DENDRITE_CHECK(!fs::exists(run_dir / "metrics.jsonl") && !fs::exists(run_dir / "last"),
+                   "{}: already holds a run; choose another directory with --out", run_dir.string());
+  }
 
   G2PData g = load_g2p_data(recipe);
   manual_seed(static_cast<uint64_t>(recipe.train.seed));
-  nn::Seq2Seq model(seq2seq_options(recipe.model, g.graphemes.size(), g.phonemes.size()));
-  std::unique_ptr<optim::Optimizer> optimizer = build_optimizer(recipe.optim, model.named_parameters());
+  std::shared_ptr<nn::Seq2SeqModel> model = build_g2p_model(recipe.model, g.graphemes.size(), g.phonemes.size());
+  std::unique_ptr<optim::Optimizer> optimizer = build_optimizer(recipe.optim, model->named_parameters());
   const auto pairs = static_cast<int64_t>(g.data.train.size());
   const int64_t steps_per_epoch = (pairs + recipe.train.batch - 1) / recipe.train.batch;
   std::unique_ptr<optim::LRScheduler> schedule =
       build_schedule(recipe.schedule, recipe.optim.lr, recipe.train.epochs, steps_per_epoch);
 
-  fs::create_directories(run_dir);
-  g.graphemes.save(run_dir / kGraphemesFile);
-  g.phonemes.save(run_dir / kPhonemesFile);
+  if (resume) {
+    DENDRITE_CHECK(g.graphemes == data::Vocab::load(run_dir / kGraphemesFile) &&
+                       g.phonemes == data::Vocab::load(run_dir / kPhonemesFile),
+                   "--resume {}: the dictionary's vocabularies differ from the run's {} and {}", args.resume,
+                   kGraphemesFile, kPhonemesFile);
+  } else {
+    fs::create_directories(run_dir);
+    g.graphemes.save(run_dir / kGraphemesFile);
+    g.phonemes.save(run_dir / kPhonemesFile);
+  }
   out << fmt::format(
-      "training {}: {} parameters; {} training pairs, {} dev and {} test words ({} longer than {} letters left "
+      "{} {}: {} parameters; {} training pairs, {} dev and {} test words ({} longer than {} letters left "
       "out); {} letters, {} phonemes; {} threads -> {}\n",
-      recipe.name, model.parameter_count(), pairs, g.data.dev.size(), g.data.test.size(), g.dropped,
-      recipe.model.max_length, g.graphemes.size() - data::Vocab::kSpecials, g.phonemes.size() - data::Vocab::kSpecials,
-      num_threads(), run_dir.string());
+      resume ? "resuming" : "training", recipe.name, model->parameter_count(), pairs, g.data.dev.size(),
+      g.data.test.size(), g.dropped, recipe.model.max_length, g.graphemes.size() - data::Vocab::kSpecials,
+      g.phonemes.size() - data::Vocab::kSpecials, num_threads(), run_dir.string());
   out.flush();
 
-  train::Seq2SeqTrainer trainer(model, *optimizer, g.data,
+  train::Seq2SeqTrainer trainer(*model, *optimizer, g.data,
                                 {.epochs = recipe.train.epochs,
                                  .batch = recipe.train.batch,
                                  .eval_batch = recipe.train.eval_batch,
@@ -85,18 +119,27 @@ int g2p_train_command(const TrainArgs& args, std::ostream& out, bool terminal) {
                                  .scheduler = schedule.get(),
                                  .beam = recipe.decode.beam,
                                  .length_penalty = recipe.decode.length_penalty,
+                                 .stress_classes = stress_classes(g.phonemes),
                                  .config = to_toml(recipe),
                                  .config_file = kConfigFile,
                                  .name = recipe.name,
                                  .progress = &out,
                                  .progress_terminal = terminal,
                                  .handle_sigint = true});
-  const train::Seq2SeqSummary s = trainer.fit();
+  const train::Seq2SeqSummary s = resume ? trainer.resume() : trainer.fit();
+  if (!s.completed) {
+    out << fmt::format("stopped after {} steps; continue with: dendrite train --resume {}\n", s.steps,
+                       run_dir.string());
+    return 130;
+  }
   out << fmt::format(
       "test WER {:.2f}% PER {:.2f}% (beam {}), greedy WER {:.2f}% PER {:.2f}%; dev WER {:.2f}% (best "
       "epoch {})\n",
       100 * s.test_beam.wer, 100 * s.test_beam.per, recipe.decode.beam, 100 * s.test_greedy.wer,
       100 * s.test_greedy.per, 100 * s.dev_greedy.wer, s.best_epoch);
+  out << fmt::format("stress ignored: test WER {:.2f}% PER {:.2f}% (beam {}), greedy WER {:.2f}% PER {:.2f}%\n",
+                     100 * s.test_beam.wer_no_stress, 100 * s.test_beam.per_no_stress, recipe.decode.beam,
+                     100 * s.test_greedy.wer_no_stress, 100 * s.test_greedy.per_no_stress);
   out << fmt::format(
       "{} epochs, {} steps, {:.1f} s training ({:.0f} target tokens/s), {:.1f} s in all; run saved in {}\n", s.epochs,
       s.steps, s.train_seconds, s.train_tokens_per_sec, s.wall_seconds, run_dir.string());
@@ -114,14 +157,26 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
                  args.run_dir, kGraphemesFile, kPhonemesFile);
   const int64_t batch = p.recipe.train.eval_batch, beam = p.recipe.decode.beam;
   const double alpha = p.recipe.decode.length_penalty;
-  const train::DecodeScores greedy = train::evaluate_decoding(*p.model, g.data.test, batch, 1, alpha);
+  const std::vector<int64_t> classes = stress_classes(p.phonemes);
+  const train::DecodeScores greedy = train::evaluate_decoding(*p.model, g.data.test, batch, 1, alpha, classes);
   const train::DecodeScores beamed =
-      train::evaluate_decoding(*p.model, g.data.test, std::max<int64_t>(1, batch / beam), beam, alpha);
+      train::evaluate_decoding(*p.model, g.data.test, std::max<int64_t>(1, batch / beam), beam, alpha, classes);
   out << fmt::format("{}: {} test words\n", p.recipe.name, greedy.words);
   out << fmt::format("greedy:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s)\n", 100 * greedy.wer, 100 * greedy.per,
                      greedy.words_per_sec);
   out << fmt::format("beam {}:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s)\n", beam, 100 * beamed.wer, 100 * beamed.per,
                      beamed.words_per_sec);
+  // The stress-free phoneme set most published CMUdict results use (seq_metrics.h).
+  out << fmt::format("stress ignored, greedy:  WER {:.2f}%  PER {:.2f}%\n", 100 * greedy.wer_no_stress,
+                     100 * greedy.per_no_stress);
+  out << fmt::format("stress ignored, beam {}:  WER {:.2f}%  PER {:.2f}%\n", beam, 100 * beamed.wer_no_stress,
+                     100 * beamed.per_no_stress);
+  out << fmt::format("test_greedy_wer {:.6f}  test_greedy_per {:.6f}  test_beam_wer {:.6f}  test_beam_per {:.6f}\n",
+                     greedy.wer, greedy.per, beamed.wer, beamed.per);
+  out << fmt::format(
+      "test_greedy_wer_no_stress {:.6f}  test_greedy_per_no_stress {:.6f}  test_beam_wer_no_stress {:.6f}  "
+      "test_beam_per_no_stress {:.6f}\n",
+      greedy.wer_no_stress, greedy.per_no_stress, beamed.wer_no_stress, beamed.per_no_stress);
   return 0;
 }
 

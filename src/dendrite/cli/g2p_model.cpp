@@ -1,9 +1,11 @@
-// The g2p-lstm recipe: its checks, its data (CMUdict split and vocabularies), its model, and a
-// trained run as a Pronouncer.
+// The g2p-lstm and g2p-transformer recipes: their checks, their data (CMUdict split and
+// vocabularies), their models, and a trained run as a Pronouncer.
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <cctype>
+#include <initializer_list>
+#include <utility>
 
 #include "dendrite/cli/g2p.h"
 #include "dendrite/cli/run_dir.h"
@@ -23,7 +25,9 @@ std::string upper(const std::string& word) {
 
 }  // namespace
 
-bool is_seq2seq_architecture(const std::string& architecture) { return architecture == "g2p-lstm"; }
+bool is_seq2seq_architecture(const std::string& architecture) {
+  return architecture == "g2p-lstm" || architecture == "g2p-transformer";
+}
 
 void check_seq2seq_recipe(const Recipe& r, const std::string& source) {
   const bool seq = is_seq2seq_architecture(r.model.architecture);
@@ -32,16 +36,33 @@ void check_seq2seq_recipe(const Recipe& r, const std::string& source) {
   DENDRITE_CHECK(seq == (r.data.dataset == "cmudict"),
                  "{}: model.architecture \"{}\" cannot train on data.dataset \"{}\"{}", where, r.model.architecture,
                  r.data.dataset,
-                 seq ? " (g2p-lstm needs \"cmudict\")" : " (cmudict needs model.architecture = \"g2p-lstm\")");
+                 seq ? fmt::format(" ({} needs \"cmudict\")", r.model.architecture)
+                     : std::string(" (cmudict needs model.architecture = \"g2p-lstm\" or \"g2p-transformer\")"));
   if (!seq) return;
   const ModelRecipe& m = r.model;
-  for (auto [key, value] :
-       {std::pair{"model.embed", m.embed}, std::pair{"model.encoder_hidden", m.encoder_hidden},
-        std::pair{"model.encoder_layers", m.encoder_layers}, std::pair{"model.decoder_hidden", m.decoder_hidden},
-        std::pair{"model.max_length", m.max_length}})
-    DENDRITE_CHECK(value >= 1, "{}: key '{}' must be >= 1, got {}", where, key, value);
-  DENDRITE_CHECK(m.attention == "additive" || m.attention == "dot",
-                 "{}: key 'model.attention' is \"{}\"; choose one of: additive, dot", where, m.attention);
+  auto at_least_one = [&](std::initializer_list<std::pair<const char*, int64_t>> keys) {
+    for (auto [key, value] : keys) DENDRITE_CHECK(value >= 1, "{}: key '{}' must be >= 1, got {}", where, key, value);
+  };
+  at_least_one({{"model.encoder_layers", m.encoder_layers}, {"model.max_length", m.max_length}});
+  if (m.architecture == "g2p-lstm") {
+    at_least_one({{"model.embed", m.embed},
+                  {"model.encoder_hidden", m.encoder_hidden},
+                  {"model.decoder_hidden", m.decoder_hidden}});
+    DENDRITE_CHECK(m.attention == "additive" || m.attention == "dot",
+                   "{}: key 'model.attention' is \"{}\"; choose one of: additive, dot", where, m.attention);
+  } else {
+    at_least_one({{"model.d_model", m.d_model},
+                  {"model.heads", m.heads},
+                  {"model.feedforward", m.feedforward},
+                  {"model.decoder_layers", m.decoder_layers}});
+    DENDRITE_CHECK(
+        m.d_model % m.heads == 0,
+        "{}: key 'model.d_model' ({}) must be a multiple of model.heads ({}): each head gets d_model / heads "
+        "dimensions",
+        where, m.d_model, m.heads);
+    DENDRITE_CHECK(m.positions == "sinusoidal" || m.positions == "learned",
+                   "{}: key 'model.positions' is \"{}\"; choose one of: sinusoidal, learned", where, m.positions);
+  }
   DENDRITE_CHECK(r.decode.beam >= 1, "{}: key 'decode.beam' must be >= 1, got {}", where, r.decode.beam);
   DENDRITE_CHECK(r.decode.nbest >= 1 && r.decode.nbest <= r.decode.beam,
                  "{}: key 'decode.nbest' must be in [1, decode.beam = {}], got {}", where, r.decode.beam,
@@ -109,6 +130,33 @@ nn::Seq2SeqOptions seq2seq_options(const ModelRecipe& m, int64_t graphemes, int6
           .dropout = m.dropout};
 }
 
+nn::TransformerSeq2SeqOptions transformer_options(const ModelRecipe& m, int64_t graphemes, int64_t phonemes) {
+  return {.source_vocab = graphemes,
+          .target_vocab = phonemes,
+          .d_model = m.d_model,
+          .heads = m.heads,
+          .feedforward = m.feedforward,
+          .encoder_layers = m.encoder_layers,
+          .decoder_layers = m.decoder_layers,
+          .dropout = m.dropout,
+          .positions = m.positions,
+          // Target positions run from BOS to the longest output decoding allows.
+          .max_positions = std::max(m.max_length, train::max_target_length(m.max_length)) + 1};
+}
+
+std::shared_ptr<nn::Seq2SeqModel> build_g2p_model(const ModelRecipe& m, int64_t graphemes, int64_t phonemes) {
+  if (m.architecture == "g2p-transformer")
+    return std::make_shared<nn::TransformerSeq2Seq>(transformer_options(m, graphemes, phonemes));
+  DENDRITE_CHECK(m.architecture == "g2p-lstm", "model.architecture: \"{}\" is not a g2p architecture", m.architecture);
+  return std::make_shared<nn::Seq2Seq>(seq2seq_options(m, graphemes, phonemes));
+}
+
+std::vector<int64_t> stress_classes(const data::Vocab& phonemes) {
+  std::vector<std::string> tokens;
+  for (int64_t id = 0; id < phonemes.size(); ++id) tokens.push_back(phonemes.token(id));
+  return train::stress_free_classes(tokens);
+}
+
 Pronouncer Pronouncer::load(const fs::path& run_dir, const std::string& checkpoint) {
   Pronouncer p;
   p.recipe = read_run_recipe(run_dir);
@@ -116,7 +164,7 @@ Pronouncer Pronouncer::load(const fs::path& run_dir, const std::string& checkpoi
                  run_dir.string(), p.recipe.model.architecture);
   p.graphemes = data::Vocab::load(run_dir / kGraphemesFile);
   p.phonemes = data::Vocab::load(run_dir / kPhonemesFile);
-  p.model = std::make_shared<nn::Seq2Seq>(seq2seq_options(p.recipe.model, p.graphemes.size(), p.phonemes.size()));
+  p.model = build_g2p_model(p.recipe.model, p.graphemes.size(), p.phonemes.size());
   DENDRITE_CHECK(checkpoint == "best" || checkpoint == "last", "--checkpoint must be best or last, got '{}'",
                  checkpoint);
   fs::path dir = run_dir / checkpoint;

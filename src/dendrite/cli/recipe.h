@@ -24,7 +24,7 @@
 namespace dendrite::cli {
 
 struct ModelRecipe {
-  std::string architecture = "mlp";          // "mlp" or "cnn" (models.h), "g2p-lstm" (g2p.h)
+  std::string architecture = "mlp";          // "mlp" or "cnn" (models.h), "g2p-lstm" or "g2p-transformer" (g2p.h)
   std::vector<int64_t> input = {1, 28, 28};  // [channels, height, width] of one example
   int64_t classes = 10;
   std::vector<int64_t> hidden = {512, 512};  // mlp: hidden widths; cnn: linear layers after the convolutions
@@ -33,13 +33,18 @@ struct ModelRecipe {
   bool batch_norm = true;                    // cnn: BatchNorm2d after each convolution
   double dropout = 0.0;                      // before each linear layer
   std::string activation = "relu";           // relu, gelu, tanh, sigmoid
-  // Sequence-to-sequence architectures (g2p-lstm, cli/g2p.h):
-  int64_t embed = 64;                // token embedding width
-  int64_t encoder_hidden = 128;      // per direction of the bidirectional LSTM encoder
-  int64_t encoder_layers = 1;
-  int64_t decoder_hidden = 256;
-  std::string attention = "additive";  // additive (Bahdanau) or dot (Luong)
-  int64_t max_length = 40;             // the longest source (word) the model accepts
+  // Sequence-to-sequence architectures (g2p-lstm, g2p-transformer, cli/g2p.h):
+  int64_t embed = 64;                    // g2p-lstm: token embedding width
+  int64_t encoder_hidden = 128;          // g2p-lstm: per direction of the bidirectional LSTM encoder
+  int64_t encoder_layers = 1;            // both: encoder layers
+  int64_t decoder_hidden = 256;          // g2p-lstm
+  std::string attention = "additive";    // g2p-lstm: additive (Bahdanau) or dot (Luong)
+  int64_t max_length = 40;               // both: the longest source (word) the model accepts
+  int64_t d_model = 256;                 // g2p-transformer: model width (embeddings, every layer)
+  int64_t heads = 4;                     // g2p-transformer: attention heads (d_model must be a multiple)
+  int64_t feedforward = 1024;            // g2p-transformer: the feed-forward sublayer's inner width
+  int64_t decoder_layers = 3;            // g2p-transformer
+  std::string positions = "sinusoidal";  // g2p-transformer: sinusoidal or learned
 
   bool operator==(const ModelRecipe&) const = default;
 };
@@ -103,6 +108,8 @@ struct TrainRecipe {
   double label_smoothing = 0.0;
   int64_t log_every = 50;        // steps between "train" records in metrics.jsonl
   int64_t checkpoint_every = 0;  // steps between mid-epoch checkpoints; 0: at the end of each epoch
+  double target_accuracy = 0.0;  // summary.json records when test accuracy first reaches it; 0: none
+  int64_t eval_every_steps = 0;  // also evaluate every N steps (for target_accuracy); 0: epoch ends only
 
   bool operator==(const TrainRecipe&) const = default;
 };

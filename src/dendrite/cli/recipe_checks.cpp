@@ -42,7 +42,7 @@ class Checker {
 };
 
 void check_model(const Checker& c, const ModelRecipe& m) {
-  c.choice("model.architecture", m.architecture, {"mlp", "cnn", "g2p-lstm"});
+  c.choice("model.architecture", m.architecture, {"mlp", "cnn", "g2p-lstm", "g2p-transformer"});
   c.require(m.input.size() == 3 && std::all_of(m.input.begin(), m.input.end(), [](int64_t v) { return v > 0; }),
             "model.input",
             fmt::format("must be three positive sizes [channels, height, width], got [{}]", fmt::join(m.input, ", ")));

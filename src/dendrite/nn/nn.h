@@ -26,6 +26,8 @@
 #include "dendrite/nn/pooling.h"
 #include "dendrite/nn/rnn.h"
 #include "dendrite/nn/seq2seq.h"
+#include "dendrite/nn/seq2seq_model.h"
 #include "dendrite/nn/sequential.h"
 #include "dendrite/nn/size2.h"
 #include "dendrite/nn/transformer.h"
+#include "dendrite/nn/transformer_seq2seq.h"

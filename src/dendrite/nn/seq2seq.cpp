@@ -86,10 +86,6 @@ std::string Seq2Seq::name() const {
                      options_.decoder_hidden, options_.attention);
 }
 
-Tensor Seq2Seq::forward(const Tensor&) {
-  fail("{}: call forward_teacher(source, lengths, target_in) to train or start_decoding() to decode", name());
-}
-
 Seq2Seq::Encoded Seq2Seq::encode(const Tensor& source, const std::vector<int64_t>& lengths) {
   DENDRITE_CHECK(source.dim() == 2, "{}: source must be [batch, length] token ids, got {}", name(),
                  dendrite::to_string(source.shape()));

@@ -9,6 +9,7 @@
 //               a_t   = tanh(W_c [h_t; ctx_t])   (dropout in training)
 //               p(y_t) = softmax(W_o a_t)
 //
+// It is one of the Seq2SeqModel architectures (seq2seq_model.h; transformer_seq2seq.h is the other).
 // Training uses teacher forcing (forward_teacher); decoding goes through start_decoding, whose
 // StepDecoder keeps every row's (h, c, a_{t-1}) so the prefix is never recomputed (decoding.h).
 #pragma once
@@ -24,6 +25,7 @@
 #include "dendrite/nn/linear.h"
 #include "dendrite/nn/module.h"
 #include "dendrite/nn/rnn.h"
+#include "dendrite/nn/seq2seq_model.h"
 
 namespace dendrite::nn {
 
@@ -38,7 +40,7 @@ struct Seq2SeqOptions {
   double dropout = 0.0;
 };
 
-class Seq2Seq : public Module {
+class Seq2Seq : public Seq2SeqModel {
  public:
   explicit Seq2Seq(const Seq2SeqOptions& options);
 
@@ -58,11 +60,10 @@ class Seq2Seq : public Module {
   // One decoder step: previous tokens i64 [B] -> logits [B, V]; advances `state`.
   Tensor step(const Encoded& encoded, State& state, const Tensor& tokens);
   // Teacher forcing: target_in i64 [B, T] (BOS, y_1, ..., y_{T-1}) -> logits [B, T, V].
-  Tensor forward_teacher(const Tensor& source, const std::vector<int64_t>& lengths, const Tensor& target_in);
+  Tensor forward_teacher(const Tensor& source, const std::vector<int64_t>& lengths, const Tensor& target_in) override;
   // Incremental decoding of a batch of sources (decoding.h); the model must outlive it.
-  std::unique_ptr<StepDecoder> start_decoding(const Tensor& source, const std::vector<int64_t>& lengths);
+  std::unique_ptr<StepDecoder> start_decoding(const Tensor& source, const std::vector<int64_t>& lengths) override;
 
-  Tensor forward(const Tensor& x) override;  // throws: use forward_teacher or start_decoding
   std::string name() const override;
   const Seq2SeqOptions& options() const { return options_; }
 

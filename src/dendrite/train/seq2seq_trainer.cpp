@@ -43,18 +43,19 @@ Tensor pad_sources(const std::vector<const std::vector<int64_t>*>& sources, std:
   return tensor<int64_t>(flat, {static_cast<int64_t>(sources.size()), static_cast<int64_t>(longest)});
 }
 
-MetricRecord scores_record(const std::string& prefix, const DecodeScores& s) {
-  return {{prefix + "_wer", s.wer},
-          {prefix + "_per", s.per},
-          {prefix + "_words", s.words},
-          {prefix + "_words_per_sec", s.words_per_sec}};
+MetricRecord scores_record(const std::string& prefix, const DecodeScores& s, bool stress) {
+  MetricRecord r = {{prefix + "_wer", s.wer}, {prefix + "_per", s.per}};
+  if (stress)
+    r.insert(r.end(), {{prefix + "_wer_no_stress", s.wer_no_stress}, {prefix + "_per_no_stress", s.per_no_stress}});
+  r.insert(r.end(), {{prefix + "_words", s.words}, {prefix + "_words_per_sec", s.words_per_sec}});
+  return r;
 }
 
 }  // namespace
 
 int64_t max_target_length(int64_t source_length) { return 2 * source_length + 5; }
 
-std::vector<std::vector<nn::Hypothesis>> decode_sources(nn::Seq2Seq& model,
+std::vector<std::vector<nn::Hypothesis>> decode_sources(nn::Seq2SeqModel& model,
                                                         const std::vector<std::vector<int64_t>>& sources, int64_t batch,
                                                         const nn::DecodeOptions& options) {
   DENDRITE_CHECK(batch >= 1, "decode: batch must be >= 1, got {}", batch);
@@ -103,8 +104,8 @@ std::vector<std::vector<nn::Hypothesis>> decode_sources(nn::Seq2Seq& model,
   return out;
 }
 
-DecodeScores evaluate_decoding(nn::Seq2Seq& model, const std::vector<SequenceItem>& items, int64_t batch, int64_t beam,
-                               double length_penalty) {
+DecodeScores evaluate_decoding(nn::Seq2SeqModel& model, const std::vector<SequenceItem>& items, int64_t batch,
+                               int64_t beam, double length_penalty, const std::vector<int64_t>& stress_classes) {
   std::vector<std::vector<int64_t>> sources;
   for (const SequenceItem& item : items) sources.push_back(item.source);
   const auto start = Clock::now();
@@ -112,13 +113,21 @@ DecodeScores evaluate_decoding(nn::Seq2Seq& model, const std::vector<SequenceIte
       model, sources, batch,
       {.max_length = {1}, .beam = std::max<int64_t>(beam, 1), .nbest = 1, .length_penalty = length_penalty});
   const double elapsed = seconds_since(start);
-  SequenceErrorRates rates;
-  for (size_t i = 0; i < items.size(); ++i)
-    rates.add(hyps[i].empty() ? std::vector<int64_t>{} : hyps[i][0].tokens, items[i].references);
-  return {rates.wer(), rates.per(), rates.words(), elapsed > 0 ? static_cast<double>(items.size()) / elapsed : 0.0};
+  SequenceErrorRates rates, stress_free(stress_classes);
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::vector<int64_t> best = hyps[i].empty() ? std::vector<int64_t>{} : hyps[i][0].tokens;
+    rates.add(best, items[i].references);
+    if (!stress_classes.empty()) stress_free.add(best, items[i].references);
+  }
+  return {.wer = rates.wer(),
+          .per = rates.per(),
+          .wer_no_stress = stress_free.wer(),
+          .per_no_stress = stress_free.per(),
+          .words = rates.words(),
+          .words_per_sec = elapsed > 0 ? static_cast<double>(items.size()) / elapsed : 0.0};
 }
 
-Seq2SeqTrainer::Seq2SeqTrainer(nn::Seq2Seq& model, optim::Optimizer& optimizer, const Seq2SeqData& data,
+Seq2SeqTrainer::Seq2SeqTrainer(nn::Seq2SeqModel& model, optim::Optimizer& optimizer, const Seq2SeqData& data,
                                Seq2SeqTrainerOptions options)
     : model_(model), optimizer_(optimizer), data_(data), options_(std::move(options)) {
   DENDRITE_CHECK(options_.epochs >= 1, "Seq2SeqTrainer: epochs must be >= 1, got {}", options_.epochs);
@@ -155,6 +164,28 @@ Seq2SeqSummary Seq2SeqTrainer::fit() {
                  "{}: already holds a run; choose another directory", dir.string());
   fs::create_directories(dir);
   if (!options_.config.empty()) write_file_atomically(dir / options_.config_file, options_.config);
+  return run(TrainerState{});
+}
+
+Seq2SeqSummary Seq2SeqTrainer::resume() {
+  const fs::path dir = options_.out_dir;
+  DENDRITE_CHECK(fs::exists(dir / "last") || fs::exists(dir.string() + "/last.old"),
+                 "{}: no checkpoint to resume (no last/)", dir.string());
+  TrainerState state = load_checkpoint(dir / "last", model_, &optimizer_);
+  for (const auto& [name, value] : state.generators)
+    if (name == "default") default_generator().set_state(value);
+  truncate_metrics(dir / "metrics.jsonl", state.step);
+  return run(state);
+}
+
+void Seq2SeqTrainer::checkpoint(const fs::path& dir, TrainerState state) {
+  // The dropout masks of a resumed run continue where these left off.
+  state.generators = {{"default", default_generator().state()}};
+  save_checkpoint(dir, model_, &optimizer_, state);
+}
+
+Seq2SeqSummary Seq2SeqTrainer::run(TrainerState state) {
+  const fs::path dir = options_.out_dir;
   const auto wall_start = Clock::now();
   MetricsLogger log(dir / "metrics.jsonl");
   std::optional<ProgressBar> bar;
@@ -171,18 +202,25 @@ Seq2SeqSummary Seq2SeqTrainer::fit() {
   for (const SequenceItem& item : dev) dev_pairs.push_back({item.source, item.references.front()});
 
   Seq2SeqSummary summary;
-  TrainerState state;
-  double best_wer = 2.0, train_seconds = 0.0;
+  summary.epochs = state.epoch;
+  summary.best_epoch = state.best_epoch;
+  double best_wer = state.best_epoch >= 0 ? -state.best_metric : 2.0;
+  double train_seconds = state.train_seconds, session_seconds = 0.0;
   int64_t trained_tokens = 0;
-  for (int64_t epoch = 0; epoch < options_.epochs; ++epoch) {
+  for (int64_t epoch = state.epoch; epoch < options_.epochs; ++epoch) {
     model_.train();
     const auto batches = data::bucket_batches(data_.train, options_.batch, true, options_.seed, epoch);
     if (bar) bar->start_epoch(epoch + 1, options_.epochs, static_cast<int64_t>(batches.size()));
-    double epoch_loss = 0.0, window_loss = 0.0;
-    int64_t epoch_tokens = 0, window_tokens = 0, samples = 0, done = 0;
+    // A run resumed mid-epoch skips the batches it trained and keeps their loss in the epoch mean
+    // (TrainerState's epoch_samples counts target tokens here).
+    const auto skip = static_cast<size_t>(epoch == state.epoch ? state.batch : 0);
+    double epoch_loss = skip > 0 ? state.epoch_loss_sum : 0.0, window_loss = 0.0;
+    int64_t epoch_tokens = skip > 0 ? state.epoch_samples : 0, window_tokens = 0, samples = 0;
+    int64_t done = static_cast<int64_t>(skip);
     const auto epoch_start = Clock::now();
     bool stopped = false;
-    for (const auto& idx : batches) {
+    for (size_t k = skip; k < batches.size(); ++k) {
+      const auto& idx = batches[k];
       data::SequenceBatch b = data::make_batch(data_.train, idx);
       if (options_.scheduler != nullptr) optim::apply_schedule(optimizer_, *options_.scheduler);
       optimizer_.zero_grad();
@@ -196,6 +234,7 @@ Seq2SeqSummary Seq2SeqTrainer::fit() {
       window_loss += value;
       epoch_tokens += b.target_tokens;
       window_tokens += b.target_tokens;
+      trained_tokens += b.target_tokens;
       samples += static_cast<int64_t>(idx.size());
       ++done;
       if (options_.log_every > 0 && state.step % options_.log_every == 0) {
@@ -213,17 +252,26 @@ Seq2SeqSummary Seq2SeqTrainer::fit() {
         break;
       }
     }
-    train_seconds += seconds_since(epoch_start);
-    trained_tokens += epoch_tokens;
+    const double seconds = seconds_since(epoch_start);
+    train_seconds += seconds;
+    session_seconds += seconds;
     summary.train_loss = epoch_loss / static_cast<double>(std::max<int64_t>(epoch_tokens, 1));
-    state.epoch = epoch + 1;
     state.train_seconds = train_seconds;
     if (stopped) {
-      save_checkpoint(dir / "last", model_, &optimizer_, state);
+      state.epoch = epoch;
+      state.batch = done;
+      state.epoch_loss_sum = epoch_loss;
+      state.epoch_samples = epoch_tokens;
+      checkpoint(dir / "last", state);
       break;
     }
+    state.epoch = epoch + 1;
+    state.batch = 0;
+    state.epoch_loss_sum = 0.0;
+    state.epoch_samples = 0;
     const double dev_loss = evaluate_loss(dev_pairs);
-    const DecodeScores dev_scores = evaluate_decoding(model_, dev, options_.eval_batch, 1, options_.length_penalty);
+    const DecodeScores dev_scores =
+        evaluate_decoding(model_, dev, options_.eval_batch, 1, options_.length_penalty, options_.stress_classes);
     MetricRecord record = {{"kind", "epoch"},
                            {"step", state.step},
                            {"epoch", epoch + 1},
@@ -233,6 +281,9 @@ Seq2SeqSummary Seq2SeqTrainer::fit() {
                            {"dev_wer", dev_scores.wer},
                            {"dev_per", dev_scores.per},
                            {"train_seconds", train_seconds}};
+    if (!options_.stress_classes.empty())
+      record.insert(record.end(),
+                    {{"dev_wer_no_stress", dev_scores.wer_no_stress}, {"dev_per_no_stress", dev_scores.per_no_stress}});
     log.log(record);
     if (bar) {
       bar->message(fmt::format("epoch {}/{}: train loss {:.4f}, dev loss {:.4f}, dev WER {:.2f}% PER {:.2f}% (greedy)",
@@ -245,23 +296,25 @@ Seq2SeqSummary Seq2SeqTrainer::fit() {
       summary.best_epoch = epoch + 1;
       state.best_metric = -dev_scores.wer;
       state.best_epoch = epoch + 1;
-      save_checkpoint(dir / "best", model_, &optimizer_, state);
+      checkpoint(dir / "best", state);
     }
-    save_checkpoint(dir / "last", model_, &optimizer_, state);
+    checkpoint(dir / "last", state);
   }
   summary.steps = state.step;
   summary.completed = summary.epochs == options_.epochs;
   summary.train_seconds = train_seconds;
-  summary.train_tokens_per_sec = train_seconds > 0 ? static_cast<double>(trained_tokens) / train_seconds : 0.0;
+  summary.train_tokens_per_sec = session_seconds > 0 ? static_cast<double>(trained_tokens) / session_seconds : 0.0;
 
   // The test set is decoded once, by the best model, and only at the end of a whole run: a stopped
   // run should stop now, not after minutes of beam search.
   if (summary.completed) {
     if (fs::exists(dir / "best")) load_checkpoint(dir / "best", model_, nullptr);
-    summary.dev_greedy = evaluate_decoding(model_, dev, options_.eval_batch, 1, options_.length_penalty);
-    summary.test_greedy = evaluate_decoding(model_, data_.test, options_.eval_batch, 1, options_.length_penalty);
+    const auto& classes = options_.stress_classes;
+    summary.dev_greedy = evaluate_decoding(model_, dev, options_.eval_batch, 1, options_.length_penalty, classes);
+    summary.test_greedy =
+        evaluate_decoding(model_, data_.test, options_.eval_batch, 1, options_.length_penalty, classes);
     summary.test_beam = evaluate_decoding(model_, data_.test, std::max<int64_t>(1, options_.eval_batch / options_.beam),
-                                          options_.beam, options_.length_penalty);
+                                          options_.beam, options_.length_penalty, classes);
   }
   summary.wall_seconds = seconds_since(wall_start);
 
@@ -274,9 +327,13 @@ Seq2SeqSummary Seq2SeqTrainer::fit() {
                       {"per", summary.test_beam.per},
                       {"beam", options_.beam},
                       {"length_penalty", options_.length_penalty}};
+  const bool stress = !options_.stress_classes.empty();
+  if (stress)
+    out.insert(out.end(), {{"wer_no_stress", summary.test_beam.wer_no_stress},
+                           {"per_no_stress", summary.test_beam.per_no_stress}});
   for (const auto& part :
-       {scores_record("test_greedy", summary.test_greedy), scores_record("test_beam", summary.test_beam),
-        scores_record("dev_greedy", summary.dev_greedy)})
+       {scores_record("test_greedy", summary.test_greedy, stress),
+        scores_record("test_beam", summary.test_beam, stress), scores_record("dev_greedy", summary.dev_greedy, stress)})
     out.insert(out.end(), part.begin(), part.end());
   out.insert(out.end(), {{"parameters", model_.parameter_count()},
                          {"train_seconds", summary.train_seconds},

@@ -1,4 +1,4 @@
-// Seq2SeqTrainer: the teacher-forced training loop of an nn::Seq2Seq model (grapheme-to-phoneme,
+// Seq2SeqTrainer: the teacher-forced training loop of an nn::Seq2SeqModel (grapheme-to-phoneme,
 // translation), writing the same run directory as the classification Trainer (trainer.h):
 //
 //   config.toml     options.config, verbatim
@@ -6,6 +6,8 @@
 //                   the dev loss and the dev word/phoneme error rates of greedy decoding
 //                   (test_accuracy = 1 - dev WER, so curves.svg plots word accuracy)
 //   summary.json    wer/per on the test set for greedy and beam decoding (from best/), dev wer/per,
+//                   the same with stress ignored when options.stress_classes is given
+//                   (test_beam_wer_no_stress, ...; seq_metrics.h),
 //                   training time, decoding words/s (the scores are 0 when a stop request ended the
 //                   run early: it then skips the final evaluation)
 //   last/, best/    checkpoints (checkpoint.h); best by dev WER
@@ -14,7 +16,9 @@
 // Each step: bucketed batch (data/text_batch.h), cross-entropy over real target tokens only (EOS
 // included, padding excluded), backward, optional clipping, the schedule's lr, step.
 //
-// Not yet: resuming a run (the classification Trainer's resume has no counterpart here).
+// resume() continues a stopped (or finished and lengthened) run from last/: weights, optimiser
+// state, epoch and batch within it, the best dev WER so far and the dropout generator's state,
+// so the continuation takes the same steps the uninterrupted run would have.
 #pragma once
 
 #include <cstdint>
@@ -26,9 +30,10 @@
 
 #include "dendrite/data/text_batch.h"
 #include "dendrite/nn/decoding.h"
-#include "dendrite/nn/seq2seq.h"
+#include "dendrite/nn/seq2seq_model.h"
 #include "dendrite/optim/optimizer.h"
 #include "dendrite/optim/schedule.h"
+#include "dendrite/train/checkpoint.h"
 #include "dendrite/train/seq_metrics.h"
 
 namespace dendrite::train {
@@ -58,6 +63,9 @@ struct Seq2SeqTrainerOptions {
   int64_t dev_limit = 0;  // evaluate on the first N dev items each epoch; 0: all
   int64_t beam = 5;
   double length_penalty = 1.0;
+  // Token classes with stress ignored (stress_free_classes of the target vocabulary): every
+  // decoding score is also given on them. Empty: not scored.
+  std::vector<int64_t> stress_classes{};
   std::string config{};
   std::string config_file = "config.toml";
   std::string name{};
@@ -69,6 +77,7 @@ struct Seq2SeqTrainerOptions {
 
 struct DecodeScores {
   double wer = 0.0, per = 0.0;
+  double wer_no_stress = 0.0, per_no_stress = 0.0;  // 0 unless stress classes were given
   int64_t words = 0;
   double words_per_sec = 0.0;
 };
@@ -87,28 +96,34 @@ struct Seq2SeqSummary {
 int64_t max_target_length(int64_t source_length);
 
 // Decodes every item (in batches of similar length, in eval mode, without gradients) and scores
-// the best hypothesis of each against its references. beam <= 1 decodes greedily.
-DecodeScores evaluate_decoding(nn::Seq2Seq& model, const std::vector<SequenceItem>& items, int64_t batch, int64_t beam,
-                               double length_penalty);
+// the best hypothesis of each against its references. beam <= 1 decodes greedily. With
+// stress_classes, the *_no_stress scores compare those classes (seq_metrics.h).
+DecodeScores evaluate_decoding(nn::Seq2SeqModel& model, const std::vector<SequenceItem>& items, int64_t batch,
+                               int64_t beam, double length_penalty, const std::vector<int64_t>& stress_classes = {});
 // The same, returning each item's n best hypotheses in the order of `sources`.
-std::vector<std::vector<nn::Hypothesis>> decode_sources(nn::Seq2Seq& model,
+std::vector<std::vector<nn::Hypothesis>> decode_sources(nn::Seq2SeqModel& model,
                                                         const std::vector<std::vector<int64_t>>& sources, int64_t batch,
                                                         const nn::DecodeOptions& options);
 
 class Seq2SeqTrainer {
  public:
   // Keeps references: model, optimizer and data must outlive the trainer.
-  Seq2SeqTrainer(nn::Seq2Seq& model, optim::Optimizer& optimizer, const Seq2SeqData& data,
+  Seq2SeqTrainer(nn::Seq2SeqModel& model, optim::Optimizer& optimizer, const Seq2SeqData& data,
                  Seq2SeqTrainerOptions options);
   // A fresh run into options.out_dir (which must not hold a run already).
   Seq2SeqSummary fit();
+  // Continues the run in options.out_dir from its last/ checkpoint (options.epochs may be larger
+  // than the run's first length).
+  Seq2SeqSummary resume();
   // Mean per-token cross-entropy of teacher forcing on `pairs`, in eval mode.
   double evaluate_loss(const std::vector<data::SequencePair>& pairs);
 
  private:
   Tensor batch_loss(const data::SequenceBatch& batch);
+  Seq2SeqSummary run(TrainerState state);
+  void checkpoint(const std::filesystem::path& dir, TrainerState state);
 
-  nn::Seq2Seq& model_;
+  nn::Seq2SeqModel& model_;
   optim::Optimizer& optimizer_;
   const Seq2SeqData& data_;
   Seq2SeqTrainerOptions options_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 
 #include "dendrite/core/error.h"
 
@@ -29,11 +30,36 @@ int64_t levenshtein(std::span<const T> a, std::span<const T> b) {
 int64_t edit_distance(std::span<const int64_t> a, std::span<const int64_t> b) { return levenshtein(a, b); }
 int64_t edit_distance(std::span<const std::string> a, std::span<const std::string> b) { return levenshtein(a, b); }
 
-void SequenceErrorRates::add(const std::vector<int64_t>& hypothesis,
+std::vector<int64_t> stress_free_classes(const std::vector<std::string>& tokens) {
+  std::map<std::string, int64_t> first;
+  std::vector<int64_t> classes;
+  for (size_t id = 0; id < tokens.size(); ++id) {
+    std::string base = tokens[id];
+    if (base.size() > 1 && base.back() >= '0' && base.back() <= '2') base.pop_back();
+    classes.push_back(first.emplace(base, static_cast<int64_t>(id)).first->second);
+  }
+  return classes;
+}
+
+std::vector<int64_t> SequenceErrorRates::map(const std::vector<int64_t>& tokens) const {
+  if (classes_.empty()) return tokens;
+  std::vector<int64_t> out;
+  out.reserve(tokens.size());
+  for (int64_t t : tokens) {
+    DENDRITE_CHECK(t >= 0 && t < static_cast<int64_t>(classes_.size()),
+                   "SequenceErrorRates: token {} is outside the {} token classes", t, classes_.size());
+    out.push_back(classes_[static_cast<size_t>(t)]);
+  }
+  return out;
+}
+
+void SequenceErrorRates::add(const std::vector<int64_t>& hypothesis_tokens,
                              const std::vector<std::vector<int64_t>>& references) {
   DENDRITE_CHECK(!references.empty(), "SequenceErrorRates: a word needs at least one reference");
+  const std::vector<int64_t> hypothesis = map(hypothesis_tokens);
   int64_t best = std::numeric_limits<int64_t>::max(), best_length = 0;
-  for (const auto& ref : references) {
+  for (const auto& reference : references) {
+    const std::vector<int64_t> ref = map(reference);
     const int64_t d = edit_distance(hypothesis, ref);
     // Ties go to the longer reference: the lower error rate for the same edits.
     if (d < best || (d == best && static_cast<int64_t>(ref.size()) > best_length)) {
