@@ -139,7 +139,8 @@ int train_local(const Resolved& r, const TrainArgs& args, std::ostream& out, boo
   if (comm && d.mode == dist::Mode::allreduce) {
     DENDRITE_CHECK(recipe.train.batch % ranks == 0, "--dist allreduce: the batch {} must divide among {} ranks",
                    recipe.train.batch, ranks);
-    strategy = std::make_unique<dist::DataParallel>(comm, *model);
+    strategy =
+        std::make_unique<dist::DataParallel>(comm, *model, dist::ReducerOptions{.deterministic = d.deterministic});
   } else if (ps) {
     strategy = std::make_unique<dist::ParameterServerWorker>(comm, *model, d);
   }
@@ -172,6 +173,8 @@ int train_local(const Resolved& r, const TrainArgs& args, std::ostream& out, boo
                           .progress = writer ? &out : nullptr,
                           .progress_terminal = terminal,
                           .handle_sigint = comm == nullptr,
+                          .target_accuracy = recipe.train.target_accuracy,
+                          .eval_every_steps = recipe.train.eval_every_steps,
                           .strategy = strategy.get()});
 
   if (comm && writer)
@@ -201,6 +204,11 @@ int train_local(const Resolved& r, const TrainArgs& args, std::ostream& out, boo
   if (summary.test)
     out << fmt::format("test accuracy {:.4f} (best {:.4f} at epoch {}), test loss {:.4f}\n", summary.test->accuracy,
                        summary.best_test_accuracy, summary.best_epoch, summary.test->loss);
+  if (recipe.train.target_accuracy > 0)
+    out << (summary.target ? fmt::format("test accuracy {:.4f} reached after {:.1f} s, step {}, {} samples\n",
+                                         recipe.train.target_accuracy, summary.target->seconds, summary.target->step,
+                                         summary.target->samples)
+                           : fmt::format("test accuracy {:.4f} not reached\n", recipe.train.target_accuracy));
   out << fmt::format("{} epochs, {} steps in {:.1f} s ({:.0f} training samples/s); run saved in {}\n", summary.epochs,
                      summary.steps, summary.wall_seconds, summary.train_samples_per_sec, r.run_dir.string());
   return 0;

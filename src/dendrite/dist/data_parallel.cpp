@@ -1,6 +1,7 @@
 #include "dendrite/dist/data_parallel.h"
 
 #include "dendrite/autograd/autograd.h"
+#include "dendrite/dist/ordered_reduce.h"
 
 namespace dendrite::dist {
 
@@ -22,8 +23,26 @@ void broadcast_model(Communicator& comm, nn::Module& model) {
   send(model.named_buffers(), "buffer");
 }
 
+void average_buffers(Communicator& comm, nn::Module& model, bool deterministic) {
+  autograd::NoGradGuard no_grad;
+  for (const auto& [name, t] : model.named_buffers()) {
+    if (t.dtype() != DType::f32 && t.dtype() != DType::f64) continue;
+    DENDRITE_CHECK(t.is_contiguous(), "average_buffers: buffer '{}' is not contiguous", name);
+    if (deterministic)
+      all_reduce_in_rank_order(comm, t, ReduceOp::mean);
+    else
+      comm.all_reduce(t, ReduceOp::mean);
+  }
+}
+
 DataParallel::DataParallel(std::shared_ptr<Communicator> comm, const nn::Module& model, ReducerOptions options)
-    : comm_(comm), reducer_(std::move(comm), model.named_parameters(), options) {}
+    : comm_(comm),
+      reducer_(std::move(comm), model.named_parameters(), options),
+      deterministic_(options.deterministic) {}
+
+void DataParallel::sync_state(nn::Module& model) {
+  if (comm_->size() > 1) average_buffers(*comm_, model, deterministic_);
+}
 
 void DataParallel::start(nn::Module& model) { broadcast_model(*comm_, model); }
 

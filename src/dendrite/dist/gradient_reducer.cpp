@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "dendrite/autograd/autograd.h"
+#include "dendrite/dist/ordered_reduce.h"
 #include "dendrite/dist/poll.h"
 
 namespace dendrite::dist {
@@ -17,7 +18,8 @@ struct GradientReducer::State {
     bool ready = false;
   };
   struct Bucket {
-    TensorBase buffer;  // 1-D, contiguous
+    TensorBase buffer;    // 1-D, contiguous
+    TensorBase gathered;  // deterministic: every rank's buffer, in rank order
     std::vector<size_t> slots;
     size_t pending = 0;
     Request request;
@@ -28,6 +30,7 @@ struct GradientReducer::State {
   std::vector<Slot> slots;
   std::vector<Bucket> buckets;
   size_t next_launch = 0;
+  bool deterministic = false;
 
   TensorBase view_of(const Slot& s) const {
     const TensorBase& buffer = buckets[s.bucket].buffer;
@@ -38,7 +41,7 @@ struct GradientReducer::State {
   void launch_ready() {
     while (next_launch < buckets.size() && buckets[next_launch].pending == 0) {
       Bucket& b = buckets[next_launch++];
-      b.request = comm->iall_reduce(b.buffer, ReduceOp::sum);
+      b.request = deterministic ? comm->iall_gather(b.buffer, b.gathered) : comm->iall_reduce(b.buffer, ReduceOp::sum);
       b.launched = true;
     }
   }
@@ -80,6 +83,7 @@ GradientReducer::GradientReducer(std::shared_ptr<Communicator> comm, nn::NamedTe
   DENDRITE_CHECK(options.bucket_bytes > 0, "DataParallel: bucket_bytes must be > 0, got {}", options.bucket_bytes);
   State& st = *state_;
   st.comm = std::move(comm);
+  st.deterministic = options.deterministic;
 
   // Same parameter count everywhere first, then (in DataParallel::start) the checked broadcast of
   // every parameter compares names' shapes and dtypes.
@@ -120,6 +124,7 @@ GradientReducer::GradientReducer(std::shared_ptr<Communicator> comm, nn::NamedTe
     for (size_t k : b.slots) elements += st.slots[k].param.numel();
     b.buffer = TensorBase::empty({elements}, st.slots[b.slots.front()].param.dtype());
     b.pending = b.slots.size();
+    if (st.deterministic) b.gathered = TensorBase::empty({elements * st.comm->size()}, b.buffer.dtype());
   }
 
   std::weak_ptr<State> weak = state_;
@@ -151,6 +156,7 @@ void GradientReducer::finish() {
   for (State::Bucket& b : st.buckets) {
     b.request.wait();
     b.request = Request();
+    if (st.deterministic) sum_in_rank_order(b.gathered, b.buffer, st.comm->size());
     b.launched = false;
     b.pending = b.slots.size();
   }

@@ -9,6 +9,11 @@
 //   finish() starts what is left (a parameter that got no gradient contributes zeros), waits for
 //   every bucket: each .grad() then holds the mean over ranks.
 //
+// deterministic (--deterministic): a bucket is all-gathered instead, and every rank adds the
+// ranks' contributions itself in rank order (ordered_reduce.h), so the mean is the same bits on
+// every rank and in every run, whatever algorithm MPI picks; it costs size() x the bucket's bytes
+// received per rank instead of about 2x.
+//
 // One backward per finish(): a second gradient for a parameter before finish() is an error.
 // The layout (names, shapes, dtypes) is checked across ranks once, in the constructor.
 //
@@ -25,6 +30,7 @@ namespace dendrite::dist {
 
 struct ReducerOptions {
   int64_t bucket_bytes = int64_t{1} << 20;
+  bool deterministic = false;  // sum in rank order on every rank (see above)
 };
 
 class GradientReducer {

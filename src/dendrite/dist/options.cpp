@@ -33,6 +33,9 @@ void validate(const Options& o, int ranks) {
   DENDRITE_CHECK(o.warm_start == 0 || o.mode == Mode::ps_async,
                  "--warm-start applies to --dist ps-async only (sync rounds and bounded staleness would wait for the "
                  "workers that have not joined yet)");
+  DENDRITE_CHECK(!o.deterministic || !is_parameter_server(o.mode),
+                 "--deterministic applies to --dist allreduce only (a parameter server applies gradients in the "
+                 "order they arrive)");
   DENDRITE_CHECK(o.slow_factor >= 1.0, "--slow-factor must be >= 1, got {}", o.slow_factor);
   DENDRITE_CHECK(o.slow_rank < ranks, "--slow-rank {} is not a rank of {}", o.slow_rank, ranks);
   if (!is_parameter_server(o.mode)) return;
@@ -99,6 +102,8 @@ Options parse_options(int argc, const char* const* argv) {
       o.slow_factor = number(next());
     else if (arg == "--staleness-lr")
       o.staleness_lr = true;
+    else if (arg == "--deterministic")
+      o.deterministic = true;
   }
   return o;
 }

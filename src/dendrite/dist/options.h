@@ -10,6 +10,8 @@
 //   --ps-lr X        the shards' learning rate (default: the recipe's)
 //   --staleness-lr   divide each gradient's learning rate by its staleness + 1
 //   --comm-timeout T seconds any blocking communication may wait, default 300
+//   --deterministic  allreduce: sum gradients (and buffers) in rank order on every rank, so two
+//                    runs of the same job are bit-identical whatever MPI's algorithm (ordered_reduce.h)
 //   --warm-start K   ps-async: worker 0 trains alone for K steps before the others join (DistBelief)
 //   --slow-rank R --slow-factor F   tests and benchmarks only: worker R's steps take F times as
 //                    long (it sleeps F - 1 times its compute time after each step), a straggler
@@ -41,6 +43,7 @@ struct Options {
   std::optional<double> ps_lr{};
   bool staleness_lr = false;
   double comm_timeout = kDefaultCommTimeout;
+  bool deterministic = false;
   int warm_start = 0;
   int slow_rank = -1;  // none
   double slow_factor = 1.0;

@@ -114,18 +114,16 @@ bool ParameterServer::can_answer(const PsMessage& pull) const {
 }
 
 void ParameterServer::answer_pending() {
-  std::vector<float> values(static_cast<size_t>(shard_.elements));
-  bool filled = false;
+  // Every answerable pull gets the same bytes: pack them once and send them to all the askers at
+  // once, then wait for all. Sending them one after another, each blocking until its receiver had
+  // taken the message, put every worker's wake-up on the path of the next worker's reply (docs/dist.md
+  // "ps-sync"): a sync round ends with all workers asking at the same time.
+  std::vector<std::byte> reply_bytes;
+  std::vector<Request> replies;
   for (auto it = pending_pulls_.begin(); it != pending_pulls_.end();) {
     if (!can_answer(*it)) {
       ++it;
       continue;
-    }
-    if (!filled) {
-      for (size_t k = 0; k < tensors_.size(); ++k)
-        std::memcpy(values.data() + shard_.pieces[k].offset, tensors_[k].second.raw_data(),
-                    static_cast<size_t>(tensors_[k].second.numel()) * sizeof(float));
-      filled = true;
     }
     PsHeader reply;
     reply.version = version_;
@@ -133,10 +131,18 @@ void ParameterServer::answer_pending() {
       snapshot(*it);
       send_message(*comm_, it->source, PsTag::snapshot_done, reply, {});
     } else {
-      send_message(*comm_, it->source, PsTag::params, reply, values);
+      if (reply_bytes.empty()) {
+        std::vector<float> values(static_cast<size_t>(shard_.elements));
+        for (size_t k = 0; k < tensors_.size(); ++k)
+          std::memcpy(values.data() + shard_.pieces[k].offset, tensors_[k].second.raw_data(),
+                      static_cast<size_t>(tensors_[k].second.numel()) * sizeof(float));
+        reply_bytes = pack(reply, values);
+      }
+      replies.push_back(comm_->isend(reply_bytes, it->source, static_cast<int>(PsTag::params)));
     }
     it = pending_pulls_.erase(it);
   }
+  for (Request& r : replies) r.wait();  // before reply_bytes goes
 }
 
 void ParameterServer::serve() {
@@ -144,6 +150,7 @@ void ParameterServer::serve() {
   auto last_heard = start;
   Backoff backoff;
   while (std::count(done_.begin(), done_.end(), false) > 0) {
+    auto t = profile_.now();
     std::optional<PsMessage> m = poll_message(*comm_);
     if (!m) {
       const double quiet = seconds_since(last_heard);
@@ -157,15 +164,20 @@ void ParameterServer::serve() {
             comm_->rank(), quiet, comm_->timeout(), fmt::join(waiting, ", ")));
       }
       backoff.pause();
+      profile_.add(3, t);
       continue;
     }
+    t = profile_.add(0, t);
     backoff.reset();
     last_heard = std::chrono::steady_clock::now();
     const auto w = static_cast<size_t>(m->header.worker);
     DENDRITE_CHECK(w < done_.size(), "parameter server rank {}: a message from worker {} of {}", comm_->rank(), w,
                    done_.size());
     switch (m->tag) {
-      case PsTag::push: on_push(*m); break;
+      case PsTag::push:
+        on_push(*m);
+        t = profile_.add(1, t);
+        break;
       case PsTag::pull:
       case PsTag::snapshot: pending_pulls_.push_back(std::move(*m)); break;
       case PsTag::done:
@@ -177,8 +189,10 @@ void ParameterServer::serve() {
              m->source);
     }
     answer_pending();
+    profile_.add(2, t);
   }
   serve_seconds_ = seconds_since(start);
+  profile_.report("server", comm_->rank());
 }
 
 void ParameterServer::snapshot(const PsMessage& request) {

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "dendrite/dist/options.h"
+#include "dendrite/dist/phase_profile.h"
 #include "dendrite/dist/ps_slicer.h"
 #include "dendrite/dist/ps_transport.h"
 #include "dendrite/dist/strategy.h"
@@ -85,6 +86,7 @@ class ParameterServer {
   double round_lr_ = 0.0;
   RankStats stats_;
   double serve_seconds_ = 0.0;
+  PhaseProfile profile_{{"receive", "pushes", "answers", "idle"}};  // DENDRITE_DIST_PROFILE=1
 };
 
 }  // namespace dendrite::dist

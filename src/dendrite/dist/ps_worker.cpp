@@ -89,7 +89,9 @@ void ParameterServerWorker::before_checkpoint(int64_t step) {
 
 void ParameterServerWorker::before_forward() {
   const bool every_step = options_.mode == Mode::ps_sync || options_.mode == Mode::ps_ssp;
+  const auto t = profile_.now();
   if (steps_ > 0 && (every_step ? true : steps_ % options_.n_fetch == 0)) fetch();
+  computing_since_ = profile_.add(0, t);
   faults_.begin();
 }
 
@@ -107,8 +109,10 @@ void ParameterServerWorker::after_backward() {
 
 void ParameterServerWorker::step(optim::Optimizer& optimizer) {
   lr_ = optimizer.lr();
+  const auto t = profile_.add(1, computing_since_);
   faults_.end(steps_ + 1);
   if (since_push_ >= options_.n_push) push();
+  profile_.add(2, t);
   ++steps_;
   if (!warm_released_ && steps_ >= options_.warm_start) release_warm_start();
 }
@@ -164,6 +168,7 @@ std::vector<RankStats> ParameterServerWorker::finish(int64_t samples, double tra
   mine.train_seconds = train_seconds;
   mine.comm_seconds = comm_->stats().comm_seconds;
   mine.bytes_sent = comm_->stats().bytes_sent;
+  profile_.report("worker", comm_->rank());
   return gather_rank_stats(*comm_, mine);
 }
 

@@ -23,6 +23,7 @@
 
 #include "dendrite/dist/options.h"
 #include "dendrite/dist/parameter_server.h"
+#include "dendrite/dist/phase_profile.h"
 #include "dendrite/dist/strategy.h"
 #include "dendrite/dist/test_faults.h"
 
@@ -69,6 +70,8 @@ class ParameterServerWorker : public Strategy {
   int64_t resume_step_ = -1;
   bool warm_released_ = false;
   TestFaults faults_;
+  PhaseProfile profile_{{"fetch", "compute", "push"}};  // DENDRITE_DIST_PROFILE=1
+  PhaseProfile::Clock::time_point computing_since_{};
 };
 
 // What a server rank does instead of training: take rank 0's initial parameters (the collective

@@ -6,9 +6,10 @@
 //   after_backward()    data parallel: wait for the buckets (gradients are now the mean)
 //   step(optimizer)     data parallel: optimizer.step(); parameter server: push gradients instead
 //
-// and start() once before the first step (replicas agree on the starting weights), finish() once
-// after the last (a collective: every rank's numbers are gathered). Rank 0 is the writer: it alone
-// writes the run directory, evaluates and checkpoints.
+// and start() once before the first step (replicas agree on the starting weights), sync_state()
+// on every rank before rank 0 evaluates or checkpoints, finish() once after the last (a
+// collective: every rank's numbers are gathered). Rank 0 is the writer: it alone writes the run
+// directory, evaluates and checkpoints.
 //
 // Thread-safety: the training thread only.
 #pragma once
@@ -71,6 +72,10 @@ class Strategy {
   virtual void before_forward() {}
   virtual void after_backward() {}
   virtual void step(optim::Optimizer& optimizer) { optimizer.step(); }
+  // Before rank 0 evaluates or checkpoints: data parallel averages the replicas' buffers (batch
+  // norm's running statistics, which each rank updates from its own shard). Collective: the
+  // Trainer calls it on every rank at the same steps.
+  virtual void sync_state(nn::Module& model) { (void)model; }
   // After the last step: stop talking to peers and gather every rank's numbers. Collective (the
   // parameter-server shards call gather_rank_stats from their own loop).
   virtual std::vector<RankStats> finish(int64_t samples, double train_seconds) = 0;

@@ -106,6 +106,10 @@ Trainer::Trainer(nn::Module& model, optim::Optimizer& optimizer, data::DataLoade
                  options_.checkpoint_every);
   DENDRITE_CHECK(options_.clip_grad_norm >= 0, "Trainer: clip_grad_norm must be >= 0, got {}", options_.clip_grad_norm);
   DENDRITE_CHECK(options_.threads >= 0, "Trainer: threads must be >= 0, got {}", options_.threads);
+  DENDRITE_CHECK(options_.target_accuracy >= 0 && options_.target_accuracy <= 1,
+                 "Trainer: target_accuracy must be in [0, 1], got {}", options_.target_accuracy);
+  DENDRITE_CHECK(options_.eval_every_steps >= 0, "Trainer: eval_every_steps must be >= 0, got {}",
+                 options_.eval_every_steps);
   for (const auto& [name, gen] : options_.generators)
     DENDRITE_CHECK(gen != nullptr && name != "default",
                    "Trainer: generator '{}' must be non-null and not named 'default'", name);
@@ -161,6 +165,48 @@ void Trainer::checkpoint(const fs::path& dir, TrainerState state) {
   state.generators = {{"default", default_generator().state()}};
   for (const auto& [name, gen] : options_.generators) state.generators.emplace_back(name, gen->state());
   save_checkpoint(dir, model_, &optimizer_, state);
+}
+
+void Trainer::sync_state() {
+  if (options_.strategy != nullptr) options_.strategy->sync_state(model_);
+}
+
+void Trainer::note_accuracy(double accuracy, const TrainerState& state, double epoch, double train_seconds,
+                            int64_t samples, MetricsLogger* log) {
+  if (options_.target_accuracy <= 0 || target_ || !(accuracy >= options_.target_accuracy)) return;
+  const int64_t workers = options_.strategy != nullptr ? options_.strategy->workers() : 1;
+  target_ = TargetReached{.accuracy = accuracy,
+                          .seconds = earlier_wall_ + seconds_since(wall_start_),
+                          .train_seconds = train_seconds,
+                          .step = state.step,
+                          .epoch = epoch,
+                          .samples = samples * workers};
+  if (log != nullptr)
+    log->log({{"kind", "target"},
+              {"target", options_.target_accuracy},
+              {"test_accuracy", accuracy},
+              {"step", target_->step},
+              {"epoch", target_->epoch},
+              {"seconds", target_->seconds},
+              {"train_seconds", target_->train_seconds},
+              {"samples", target_->samples}});
+}
+
+void Trainer::evaluate_within_epoch(const TrainerState& state, MetricsLogger* log, double train_seconds,
+                                    int64_t samples) {
+  sync_state();
+  if (test_loader_ == nullptr) return;
+  const EvalResult result = evaluate(*test_loader_);
+  const double epoch =
+      static_cast<double>(state.epoch) +
+      static_cast<double>(state.batch) / static_cast<double>(std::max<int64_t>(1, train_loader_.num_batches()));
+  if (log != nullptr)
+    log->log({{"kind", "eval"},
+              {"epoch", epoch},
+              {"step", state.step},
+              {"test_loss", result.loss},
+              {"test_accuracy", result.accuracy}});
+  note_accuracy(result.accuracy, state, epoch, train_seconds, samples, log);
 }
 
 EvalResult Trainer::evaluate(data::DataLoader& loader) {
@@ -241,8 +287,16 @@ bool Trainer::train_epoch(TrainerState& state, MetricsLogger* log, ProgressBar* 
       window = Window{};
     }
     if (stop_requested()) return false;
-    if (options_.checkpoint_every > 0 && state.step % options_.checkpoint_every == 0 && state.batch < total)
-      checkpoint(run_dir_ / "last", state);
+    // Both conditions are the same on every rank: sync_state is a collective.
+    const bool mid_epoch = state.batch < total;
+    const bool eval_now = options_.eval_every_steps > 0 && state.step % options_.eval_every_steps == 0 && mid_epoch;
+    const bool save_now = options_.checkpoint_every > 0 && state.step % options_.checkpoint_every == 0 && mid_epoch;
+    if (eval_now) {
+      evaluate_within_epoch(state, log, train_seconds, samples);
+    } else if (save_now) {
+      sync_state();
+    }
+    if (save_now) checkpoint(run_dir_ / "last", state);
     step_start = Clock::now();
   }
   return true;
@@ -258,6 +312,26 @@ RunSummary Trainer::run(const fs::path& dir, TrainerState state) {
   fs::path absolute = fs::absolute(dir);
   if (absolute.filename().empty()) absolute = absolute.parent_path();  // "runs/cnn/"
   const std::string title = options_.name.empty() ? absolute.filename().string() : options_.name;
+
+  // A resumed run may have reached its target in an earlier session (metrics.jsonl, truncated to
+  // the checkpoint's step, keeps that record).
+  target_.reset();
+  if (options_.target_accuracy > 0 && is_writer() && fs::exists(dir / kMetricsFile))
+    for (const MetricRecord& r : read_metrics(dir / kMetricsFile)) {
+      const MetricValue* kind = find(r, "kind");
+      if (kind == nullptr || !kind->is_string() || kind->as_string() != "target") continue;
+      auto number = [&](const char* key) {
+        const MetricValue* v = find(r, key);
+        return v != nullptr && v->is_number() ? v->as_double() : kNaN;
+      };
+      target_ = TargetReached{.accuracy = number("test_accuracy"),
+                              .seconds = number("seconds"),
+                              .train_seconds = number("train_seconds"),
+                              .step = static_cast<int64_t>(number("step")),
+                              .epoch = number("epoch"),
+                              .samples = static_cast<int64_t>(number("samples"))};
+      break;
+    }
 
   std::optional<MetricsLogger> log;
   if (is_writer()) log.emplace(dir / kMetricsFile);
@@ -288,7 +362,12 @@ RunSummary Trainer::run(const fs::path& dir, TrainerState state) {
     const bool last_epoch = state.epoch + 1 == options_.epochs;
     summary.train_loss = ratio(state.epoch_loss_sum, static_cast<double>(state.epoch_samples));
     summary.train_accuracy = ratio(static_cast<double>(state.epoch_correct), static_cast<double>(state.epoch_samples));
-    if (test_loader_ != nullptr && (options_.eval_every_epoch || last_epoch)) summary.test = evaluate(*test_loader_);
+    sync_state();  // every rank: rank 0 evaluates and checkpoints below
+    if (test_loader_ != nullptr && (options_.eval_every_epoch || last_epoch)) {
+      summary.test = evaluate(*test_loader_);
+      note_accuracy(summary.test->accuracy, state, static_cast<double>(state.epoch + 1), train_seconds, samples,
+                    log ? &*log : nullptr);
+    }
     const double epoch_rate = ratio(static_cast<double>(samples - samples_before), train_seconds - seconds_before);
     if (log)
       log->log({{"kind", "epoch"},
@@ -333,6 +412,7 @@ RunSummary Trainer::run(const fs::path& dir, TrainerState state) {
   summary.best_epoch = state.best_epoch;
   summary.train_samples_per_sec = ratio(static_cast<double>(samples), train_seconds);
   summary.wall_seconds = earlier_wall_ + seconds_since(wall_start_);
+  summary.target = target_;
   MetricRecord dist_fields;
   if (options_.strategy != nullptr)
     dist_fields = finish_distributed(*options_.strategy, samples, train_seconds, log ? &*log : nullptr);
@@ -352,6 +432,18 @@ RunSummary Trainer::run(const fs::path& dir, TrainerState state) {
                       {"seed", options_.seed},
                       {"threads", num_threads()},
                       {"parameters", model_.parameter_count()}};
+  if (options_.target_accuracy > 0) {
+    const TargetReached none{.accuracy = kNaN, .seconds = kNaN, .train_seconds = kNaN, .step = -1, .epoch = kNaN};
+    const TargetReached& t = target_ ? *target_ : none;
+    record.insert(record.end(), {{"target_accuracy", options_.target_accuracy},
+                                 {"target_reached", target_.has_value()},
+                                 {"target_seconds", t.seconds},
+                                 {"target_train_seconds", t.train_seconds},
+                                 {"target_step", t.step},
+                                 {"target_epoch", t.epoch},
+                                 {"target_samples", target_ ? t.samples : -1},
+                                 {"target_test_accuracy", t.accuracy}});
+  }
   record.insert(record.end(), dist_fields.begin(), dist_fields.end());
   write_json_file(dir / "summary.json", record);
   return summary;

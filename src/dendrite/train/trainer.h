@@ -11,6 +11,7 @@
 //   config.toml     the caller's resolved recipe, verbatim (options.config)
 //   metrics.jsonl   {"kind":"train",...} every log_every steps, {"kind":"epoch",...} per epoch
 //   summary.json    test_accuracy, test_loss, train_samples_per_sec, wall_seconds, epochs, steps, ...
+//                   and with target_accuracy, target_reached, target_seconds, ... (see TargetReached)
 //   last/, best/    checkpoints (checkpoint.h): the latest, and the best by test accuracy
 //   curves.svg      loss and accuracy against step
 //
@@ -19,6 +20,13 @@
 // resume() ends with the same weights, bit for bit, as one that was never interrupted (same seed
 // and thread count). A stop request (should_stop, or Ctrl-C with handle_sigint) ends the run after
 // the current step with a checkpoint of that position.
+//
+// Time to accuracy (options.target_accuracy): the first evaluation whose test accuracy reaches the
+// target is recorded (a {"kind":"target"} record in metrics.jsonl and target_* keys in summary.json):
+// the wall time since the run began, the time in training steps alone, the step and the training
+// samples seen. Evaluations happen at each epoch's end, and every eval_every_steps steps when set
+// ({"kind":"eval"} records), which makes the time finer than an epoch. A resumed run finds an
+// earlier session's record in metrics.jsonl.
 //
 // Distributed (options.strategy, dist/strategy.h): every rank runs the same loop over its shard of
 // the data; the strategy synchronises gradients or talks to the parameter servers around each
@@ -76,6 +84,8 @@ struct TrainerOptions {
   bool handle_sigint = false;  // the first Ctrl-C requests a stop; a second one kills as usual
   // Generators saved and restored besides default_generator() (e.g. one passed to a Dropout).
   std::vector<std::pair<std::string, Generator*>> generators{};
+  double target_accuracy = 0.0;  // record when the test accuracy first reaches it (above); 0: never
+  int64_t eval_every_steps = 0;  // also evaluate every N steps within an epoch; 0: at epoch ends only
   // Distributed training (not owned); null for a single process.
   dist::Strategy* strategy = nullptr;
 };
@@ -86,6 +96,16 @@ struct EvalResult {
   int64_t examples = 0;
 };
 
+// When the test accuracy first reached TrainerOptions::target_accuracy.
+struct TargetReached {
+  double accuracy = 0.0;       // the test accuracy of that evaluation
+  double seconds = 0.0;        // wall time since the run began (earlier sessions included), evaluations too
+  double train_seconds = 0.0;  // time in training steps alone (this session)
+  int64_t step = 0;
+  double epoch = 0.0;   // epochs done, fractional for an evaluation within an epoch
+  int64_t samples = 0;  // training examples seen by all workers (this process's x the strategy's workers)
+};
+
 struct RunSummary {
   bool completed = false;  // false when a stop request ended the run early
   int64_t epochs = 0;      // epochs finished
@@ -94,9 +114,10 @@ struct RunSummary {
   double train_accuracy = 0.0;
   std::optional<EvalResult> test{};  // the last evaluation
   double best_test_accuracy = 0.0;
-  int64_t best_epoch = -1;             // 1-based; -1 without evaluation
-  double train_samples_per_sec = 0.0;  // training steps only, this process
-  double wall_seconds = 0.0;           // the whole run, including earlier sessions of a resumed run
+  int64_t best_epoch = -1;                // 1-based; -1 without evaluation
+  double train_samples_per_sec = 0.0;     // training steps only, this process
+  double wall_seconds = 0.0;              // the whole run, including earlier sessions of a resumed run
+  std::optional<TargetReached> target{};  // when options.target_accuracy was reached, if it was
 };
 
 class Trainer {
@@ -123,6 +144,13 @@ class Trainer {
   bool is_writer() const;
   void checkpoint(const std::filesystem::path& dir, TrainerState state);
   bool stop_requested() const;
+  // Every rank: the strategy's sync_state (a collective) before rank 0 evaluates or checkpoints.
+  void sync_state();
+  // An evaluation within an epoch (eval_every_steps): an "eval" record and the target check.
+  void evaluate_within_epoch(const TrainerState& state, MetricsLogger* log, double train_seconds, int64_t samples);
+  // Records the target the first time `accuracy` reaches it.
+  void note_accuracy(double accuracy, const TrainerState& state, double epoch, double train_seconds, int64_t samples,
+                     MetricsLogger* log);
 
   nn::Module& model_;
   optim::Optimizer& optimizer_;
@@ -132,6 +160,7 @@ class Trainer {
   std::filesystem::path run_dir_;
   std::chrono::steady_clock::time_point wall_start_{};  // when this session's run() began
   double earlier_wall_ = 0.0;                           // wall seconds of earlier sessions of the run
+  std::optional<TargetReached> target_{};
 };
 
 }  // namespace dendrite::train
