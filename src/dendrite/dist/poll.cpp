@@ -12,8 +12,12 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 
 void Backoff::pause() {
   // The first polls only yield: a collective between ranks on idle cores often completes within
-  // microseconds, and a sleep would add the scheduler's wake-up latency to every step.
-  constexpr int kYields = 16;
+  // microseconds to a millisecond, and a sleep would add the scheduler's wake-up latency (and, at
+  // a 1 ms cap, up to a millisecond of overshoot) to every bucket of every step. W6 (2 ranks x 1
+  // thread, idle machine, bench/dist_bench.py --only w6): 16 yields and a 1 ms cap gave 29.8k
+  // samples/s, 256 yields and a 200 us cap 40.4k. A yield gives the core to any rank that needs it,
+  // so oversubscribed runs lose nothing to the longer yielding.
+  constexpr int kYields = 256;
   if (polls_++ < kYields) {
     std::this_thread::yield();
     return;

@@ -10,10 +10,10 @@
 
 namespace dendrite::dist {
 
-// A growing pause between polls: yield a few times, then sleep 20 us, doubling up to `cap`.
+// A growing pause between polls: yield 256 times, then sleep 20 us, doubling up to `cap`.
 class Backoff {
  public:
-  explicit Backoff(std::chrono::microseconds cap = std::chrono::microseconds(1000)) : cap_(cap) {}
+  explicit Backoff(std::chrono::microseconds cap = std::chrono::microseconds(200)) : cap_(cap) {}
   void pause();
   void reset() { polls_ = 0, sleep_ = std::chrono::microseconds(20); }
 
