@@ -75,7 +75,7 @@ TEST(Bench, OptionsResolveToThePlan) {
 
   r = run({"--quick", "--dry-run"});  // every available workload; W5 on one thread by default
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("workloads W1,W2,W3,W4,W5;"));
+  EXPECT_THAT(r.out, HasSubstr("workloads W1,W2,W3,W4,W5,W7;"));
   EXPECT_THAT(r.out, HasSubstr("(W5: 1); warm-up steps 2; timed steps 5"));
 
   r = run({"--accuracy", "--epochs", "2", "--peak-gflops", "100", "--dry-run"});

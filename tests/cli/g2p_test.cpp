@@ -203,6 +203,31 @@ TEST_F(G2PTransformerCommand, ResumeLengthensTheRunAndFixesTheRecipe) {
   EXPECT_EQ(nlohmann::json::parse(in)["epochs"], 2);
 }
 
+TEST_F(G2PCommand, BenchW7DecodesTheRunsTestWords) {
+  Result r = run({"bench", "--workload", "W7", "--g2p-run", run_dir(), "--quick", "--json", "--threads", "1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<nlohmann::json> records;
+  for (std::string line; std::getline(lines, line);) records.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(records.size(), 2u) << r.out;
+  EXPECT_EQ(records[0]["key"], "W7");
+  EXPECT_EQ(records[0]["metric"], "words_per_s");
+  EXPECT_EQ(records[0]["beam"], 5);
+  EXPECT_EQ(records[0]["batch"], 64);
+  EXPECT_GT(records[0]["value"].get<double>(), 0);
+  EXPECT_GT(records[0]["words"].get<double>(), 0);
+  EXPECT_EQ(records[1]["key"], "W7/greedy");
+  EXPECT_EQ(records[1]["beam"], 1);
+  EXPECT_EQ(records[1]["words"], records[0]["words"]);
+}
+
+TEST(G2PBench, W7WithoutARunNamesTheMissingDirectory) {
+  Result r = run({"bench", "--workload", "W7", "--g2p-run", "/nonexistent/g2p-run", "--quick"});
+  EXPECT_NE(r.status, 0);
+  EXPECT_THAT(r.err, HasSubstr("/nonexistent/g2p-run is not a directory"));
+  EXPECT_THAT(r.err, HasSubstr("dendrite train g2p-lstm"));
+}
+
 TEST_F(G2PCommand, MalformedDictionaryLineIsAnErrorNamingTheLine) {
   const fs::path bad = tmp_->path() / "bad.txt";
   std::ofstream(bad) << "AB  AA1 B\nCD\n";

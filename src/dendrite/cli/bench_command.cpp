@@ -42,6 +42,9 @@ BenchPlan resolve(const BenchArgs& a) {
   p.quick = a.quick;
   p.seed = static_cast<uint64_t>(a.seed);
   p.peak_gflops = a.peak_gflops;
+  p.g2p_run = a.g2p_run;
+  for (const std::string& w : a.workloads)
+    if (w == "W7" || w == "w7") p.g2p_required = true;
   p.data_dir = a.data_dir.empty() ? std::filesystem::path(data::kFashionMnistDir) : std::filesystem::path(a.data_dir);
   return p;
 }
@@ -99,6 +102,8 @@ CLI::App* add_bench(CLI::App& app, BenchArgs& a) {
   bench->add_option("--peak-gflops", a.peak_gflops, "FP32 FMA peak of one core, for the roofline fractions")
       ->type_name("X");
   bench->add_option("--data", a.data_dir, "Fashion-MNIST directory (default /usr/share/datasets/fashion-mnist)")
+      ->type_name("DIR");
+  bench->add_option("--g2p-run", a.g2p_run, "W7: a trained G2P run directory (default runs/g2p-lstm)")
       ->type_name("DIR");
   bench->add_option("--precision", a.precision, "f32 or bf16 matrix products (default: DENDRITE_PRECISION, else f32)")
       ->type_name("P");

@@ -45,13 +45,14 @@ struct BenchArgs {
   double peak_gflops = kFmaPeakGflopsPerCore;  // per thread
   std::string data_dir;                        // Fashion-MNIST; empty: data::kFashionMnistDir
   std::string precision;                       // "f32" or "bf16" matmuls; empty: DENDRITE_PRECISION or f32
+  std::string g2p_run;                         // W7's trained G2P run; empty: runs/g2p-lstm
 };
 
 // Declares the `bench` subcommand and its options on `app`, filling `args` when parsed.
 CLI::App* add_bench(CLI::App& app, BenchArgs& args);
 
 // Runs the selected workloads and writes their results to `out`. An unknown workload name, or one
-// that is not available in this build (W3, W6-W8 for now), is an Error naming the valid ones.
+// that is not available in this build (W6, W8), is an Error naming the valid ones.
 int bench_command(const BenchArgs& args, std::ostream& out);
 
 }  // namespace dendrite::cli

@@ -14,9 +14,6 @@
 namespace dendrite::cli {
 namespace {
 
-constexpr const char* kNeedsG2pDecoding =
-    "needs a G2P decoding benchmark over a trained run directory (beam search exists: nn/decoding.h)";
-
 std::string upper(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::toupper(c); });
   return text;
@@ -46,8 +43,9 @@ const std::vector<Workload>& workload_catalogue() {
       {"W5", "batch-1 inference latency of the W1 MLP and the W2 CNN, 1 thread: median microseconds", run_inference,
        ""},
       {"W6", "W1 with synchronous data parallelism on 2 ranks x 1 thread: samples/s, scaling", nullptr,
-       "needs the distributed layer (dist/)"},
-      {"W7", "G2P decoding, beam 5, batch 64: words/s", nullptr, kNeedsG2pDecoding},
+       "distributed training runs under mpirun: python3 bench/dist_bench.py --only w6"},
+      {"W7", "G2P decoding of a trained run's test words, beam 5 and greedy, batch 64: words/s", run_g2p_decoding,
+       ""},
       {"W8", "int8 runtime, batch-1 W1 MLP and W2 CNN: latency and model size", nullptr,
        "needs the int8 deployment runtime"},
   };

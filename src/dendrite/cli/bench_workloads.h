@@ -2,13 +2,8 @@
 // under. A workload is a function from the plan to its results; one whose function is null is a
 // slot, listed with the reason it is missing, until its layer lands:
 //
-//   W3 (LSTM seq2seq training) and W7 (G2P beam decoding) need the sequence-models layer
-//   (nn::LSTM, an encoder-decoder and beam search). To fill the slot, add bench_seq2seq.cpp with
-//   `std::vector<BenchRecord> run_seq2seq(const BenchPlan&)` following bench_training.cpp (same
-//   warm-up and timing, metric "sequences_per_s", key "W3"; bench/torch_workloads.py's W3 is the
-//   PyTorch side and defines the data: synthetic reverse-copy sequences of 12 tokens), declare it
-//   below and put it in the catalogue in bench_workloads.cpp.
-//   W6 (data parallel) and W8 (int8 runtime) wait for their own layers likewise.
+//   W6 (data parallel) runs under mpirun: bench/dist_bench.py measures it, not this command.
+//   W8 (int8 runtime) waits for its layer.
 #pragma once
 
 #include <cstdint>
@@ -33,9 +28,14 @@ struct BenchPlan {
   uint64_t seed = 1;
   double peak_gflops = 266.0;  // per thread
   std::filesystem::path data_dir;
+  std::filesystem::path g2p_run;  // W7's trained run; empty: kDefaultG2pRun
+  bool g2p_required = false;      // W7 was named: a missing run is an error, not a skip
 
   double peak_for(int thread_count) const { return peak_gflops * thread_count; }
 };
+
+// Where `dendrite train g2p-lstm` writes its run, relative to the working directory.
+inline constexpr const char* kDefaultG2pRun = "runs/g2p-lstm";
 
 using WorkloadFn = std::vector<BenchRecord> (*)(const BenchPlan&);
 
@@ -58,6 +58,7 @@ std::vector<BenchRecord> run_mlp_training(const BenchPlan& plan);  // W1
 std::vector<BenchRecord> run_cnn_training(const BenchPlan& plan);  // W2
 std::vector<BenchRecord> run_gemm(const BenchPlan& plan);          // W4
 std::vector<BenchRecord> run_inference(const BenchPlan& plan);     // W5
+std::vector<BenchRecord> run_g2p_decoding(const BenchPlan& plan);  // W7
 
 // Sets the compute thread count (set_num_threads) for a scope and restores the previous one.
 class ScopedThreads {
