@@ -47,10 +47,12 @@ enum class OpId : uint8_t {
   batch_norm_stats,      // mean[C], biased var[C] of x[N, C, S...] over N and S
   batch_norm_forward,    // y = (x - mean[c]) / sqrt(var[c] + eps) * weight[c] + bias[c]
   batch_norm_backward,   // gx (and gweight, gbias) of batch_norm_forward, batch or fixed statistics
+  lstm_forward,          // one LSTM time step's gate nonlinearities and state update, rows of a batch
+  lstm_backward,         // dgates and dc of lstm_forward from its saved activations
   count
 };
 inline constexpr int kNumOps = static_cast<int>(OpId::count);
-static_assert(kNumOps == 23, "a kernel op was added: add its KernelTraits below, its reference "
+static_assert(kNumOps == 25, "a kernel op was added: add its KernelTraits below, its reference "
                              "kernel, and its entry in the conformance table");
 
 template <OpId> struct KernelTraits;
@@ -163,6 +165,39 @@ template <> struct KernelTraits<OpId::batch_norm_backward> {
   using Fn = void (*)(const TensorBase& x, const TensorBase& gy, const TensorBase& mean, const TensorBase& var,
                       const TensorBase& weight, double eps, bool batch_stats, const TensorBase& gx,
                       const TensorBase& gweight, const TensorBase& gbias);
+};
+
+// The LSTM cell's elementwise part (Hochreiter & Schmidhuber 1997, with the forget gate of Gers et
+// al. 2000), one time step t over the B rows of a batch; H is the hidden size, gates are in
+// PyTorch's order i, f, g, o. The GEMMs around it are matmul kernels.
+//   a = gates[t, b] (+ gates2[b]),  i = sigmoid(a_i), f = sigmoid(a_f), g = tanh(a_g), o = sigmoid(a_o)
+//   c' = f * c[b] + i * g,  h' = o * tanh(c')
+// Sequence operands are [T, B, W] and only their step t is used (a [B, W] one is read as T = 1);
+// state operands are [B, W]. Every operand has unit stride along W and any other strides: a layer
+// passes its whole buffers and the step index, so a step allocates no tensor.
+// A row is inactive at or past its length (lengths non-empty and t >= lengths[b]): it keeps its
+// state, as nn::LSTM's padded sequences do. The forward can save acts = (i, f, g, o, tanh(c')),
+// 5H values a row, so that the backward needs no transcendental function.
+template <> struct KernelTraits<OpId::lstm_forward> {
+  static constexpr const char* name = "lstm_forward";
+  // gates [T, B, 4H]; gates2 [B, 4H] or undefined (the recurrent projection, summed here rather
+  // than in a pass of its own); c [B, H]. Outputs: h [B, H] receives h' (in place: its old value
+  // is what h_prev saves); c_out [B, H] receives c' and may be c. Optional outputs, undefined when
+  // not wanted: y [T, B, H] a second copy of h' (zero on inactive rows); acts [T, B, 5H]; h_prev,
+  // c_prev [T, B, H] the state before the step. Inactive rows keep h, get c_out = c and no acts.
+  using Fn = void (*)(const TensorBase& gates, const TensorBase& gates2, const TensorBase& c, int64_t t,
+                      std::span<const int64_t> lengths, const TensorBase& h, const TensorBase& c_out,
+                      const TensorBase& y, const TensorBase& acts, const TensorBase& h_prev, const TensorBase& c_prev);
+};
+template <> struct KernelTraits<OpId::lstm_backward> {
+  static constexpr const char* name = "lstm_backward";
+  // acts [T, B, 5H] and c_prev [T, B, H] as the forward saved them; dh [B, H] the gradient of h'
+  // (+ dh2 [T, B, H] when defined); dc [B, H] the gradient of c'. Writes dgates [T, B, 4H] and
+  // dc_out [B, H], the gradient of c, which may be dc. Inactive rows get zero dgates and
+  // dc_out = dc (their state passed through the step).
+  using Fn = void (*)(const TensorBase& acts, const TensorBase& c_prev, const TensorBase& dh, const TensorBase& dh2,
+                      const TensorBase& dc, int64_t t, std::span<const int64_t> lengths, const TensorBase& dgates,
+                      const TensorBase& dc_out);
 };
 
 }  // namespace dendrite::kernels

@@ -1,10 +1,12 @@
 // The whole-layer LSTM op: forward and the hand-written backpropagation through time side by side.
-// The elementwise math of a row is ops/lstm_rows.h (shared with lstm_pointwise), the GEMMs are the
-// registry's matmul kernel on history-free views, so nothing inside records autograd nodes: the
-// whole layer is one node.
+// Each step is a matmul kernel and one lstm_forward / lstm_backward kernel (shared with
+// lstm_pointwise) on history-free views of whole-sequence buffers, so nothing inside records
+// autograd nodes (the whole layer is one node) and a step allocates no tensor.
 #include "dendrite/ops/lstm_layer.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <cstring>
 #include <memory>
 #include <utility>
 
@@ -12,7 +14,6 @@
 #include "dendrite/ops/checks.h"
 #include "dendrite/ops/creation.h"
 #include "dendrite/ops/elementwise.h"
-#include "dendrite/ops/lstm_rows.h"
 #include "dendrite/ops/reduction.h"
 
 namespace dendrite {
@@ -21,11 +22,6 @@ namespace {
 using Grads = std::vector<TensorBase>;
 using kernels::dispatch;
 using kernels::OpId;
-
-// Rows are independent; threads pay off only for large batches of wide states, as in
-// lstm_pointwise. (Splitting W3's 64 x 256 steps over 2 threads could not be measured on the
-// loaded machine: docs/performance.md.)
-constexpr int64_t kParallelElements = 1 << 15;
 
 // A contiguous, history-free handle on the same values (a copy only when t is strided).
 Tensor dense(const TensorBase& t) { return Tensor(t.alias()).contiguous(); }
@@ -49,15 +45,6 @@ TensorBase transposed(const TensorBase& m) {
 // out = a @ b (+ bias[N]); out contiguous, a and b any 2-D strides.
 void gemm(const TensorBase& a, const TensorBase& b, const TensorBase& bias, const TensorBase& out) {
   dispatch<OpId::matmul>(out.dtype())(a, b, bias, out);
-}
-
-template <typename F>
-void for_float(DType dtype, F&& f) {
-  if (dtype == DType::f32) {
-    f(float{});
-  } else {
-    f(double{});
-  }
 }
 
 struct Dims {
@@ -126,90 +113,53 @@ struct Saved {
   bool reverse = false;
 };
 
-bool row_active(const std::vector<int64_t>& lengths, int64_t t, int64_t b) {
-  return lengths.empty() || t < lengths[static_cast<size_t>(b)];
-}
-
 // Whether every row takes part in step t (no sequence has ended).
 bool all_active(const std::vector<int64_t>& lengths, int64_t t) {
   return lengths.empty() || t < *std::min_element(lengths.begin(), lengths.end());
 }
 
-// The recurrence. out [T + 2, B, H] holds y, then the running h and c (which end as h_T, c_T).
-template <typename S>
-void forward_steps(const Dims& d, const Tensor& xg, const Tensor& w_hh, const Tensor& out, Saved* saved,
+void copy(const TensorBase& src, const TensorBase& dst) { dispatch<OpId::copy>(src.dtype())(src, dst); }
+
+// The recurrence. out [T + 2, B, H] holds y, then the running h and c (which end as h_T, c_T) and
+// must start with h0, c0 there.
+void forward_steps(const Dims& d, const Tensor& xg, const Tensor& w_hh, const Tensor& out, const Saved* saved,
                    const std::vector<int64_t>& lengths, bool reverse) {
-  const int64_t T = d.steps, B = d.batch, H = d.hidden, G = 4 * H;
-  const Tensor hg = empty({B, G}, out.dtype());
-  const TensorBase h_run = slab(out, T), w_hh_t = transposed(w_hh);
-  S* h = h_run.data_ptr<S>();
-  S* c = slab(out, T + 1).data_ptr<S>();
-  const S* hgp = hg.data_ptr<S>();
+  const int64_t T = d.steps;
+  const Tensor hg = empty({d.batch, 4 * d.hidden}, out.dtype());
+  const TensorBase h = slab(out, T), c = slab(out, T + 1), w_hh_t = transposed(w_hh);
+  TensorBase acts, h_prev, c_prev;  // undefined: nothing saved
+  if (saved != nullptr) acts = saved->acts, h_prev = saved->h_prev, c_prev = saved->c_prev;
+  const auto step = dispatch<OpId::lstm_forward>(out.dtype());
   for (int64_t s = 0; s < T; ++s) {
     const int64_t t = reverse ? T - 1 - s : s;
-    gemm(h_run, w_hh_t, {}, hg);
-    const S* xgt = xg.data_ptr<S>() + t * B * G;
-    S* y = out.data_ptr<S>() + t * B * H;
-    S* hp = saved != nullptr ? saved->h_prev.data_ptr<S>() + t * B * H : nullptr;
-    S* cp = saved != nullptr ? saved->c_prev.data_ptr<S>() + t * B * H : nullptr;
-    S* acts = saved != nullptr ? saved->acts.data_ptr<S>() + t * B * 5 * H : nullptr;
-#pragma omp parallel for if (B * H > kParallelElements)
-    for (int64_t b = 0; b < B; ++b) {
-      S* hb = h + b * H;
-      S* cb = c + b * H;
-      S* yb = y + b * H;
-      if (hp != nullptr) {
-        std::copy_n(hb, H, hp + b * H);
-        std::copy_n(cb, H, cp + b * H);
-      }
-      if (!row_active(lengths, t, b)) {
-        std::fill_n(yb, H, S(0));
-        continue;
-      }
-      if (acts != nullptr) {
-        lstm_rows::forward<true, true>(xgt + b * G, hgp + b * G, cb, yb, cb, acts + b * 5 * H, H);
-      } else {
-        lstm_rows::forward<false, true>(xgt + b * G, hgp + b * G, cb, yb, cb, acts, H);
-      }
-      std::copy_n(yb, H, hb);
-    }
+    gemm(h, w_hh_t, {}, hg);
+    step(xg, hg, c, t, lengths, h, c, out, acts, h_prev, c_prev);
   }
 }
 
 // Backpropagation through time: walks the steps in reverse processing order, leaving dgates
 // [T, B, 4H] (zero rows where a sequence had ended) and, in dh and dc, the gradients of h0, c0.
-template <typename S>
 void backward_steps(const Dims& d, const Saved& sv, const Tensor& grad, const Tensor& dgates, const Tensor& dh,
                     const Tensor& dc) {
-  const int64_t T = d.steps, B = d.batch, H = d.hidden, G = 4 * H;
-  std::copy_n(grad.data_ptr<S>() + T * B * H, B * H, dh.data_ptr<S>());
-  std::copy_n(grad.data_ptr<S>() + (T + 1) * B * H, B * H, dc.data_ptr<S>());
+  const int64_t T = d.steps, B = d.batch, H = d.hidden;
+  copy(slab(grad, T), dh);
+  copy(slab(grad, T + 1), dc);
   const Tensor partial = all_active(sv.lengths, T - 1) ? Tensor() : empty({B, H}, dh.dtype());
-  S* dhp = dh.data_ptr<S>();
-  S* dcp = dc.data_ptr<S>();
+  const auto step = dispatch<OpId::lstm_backward>(dh.dtype());
+  const size_t row_bytes = static_cast<size_t>(H) * element_size(dh.dtype());
   for (int64_t s = 0; s < T; ++s) {
     const int64_t t = sv.reverse ? s : T - 1 - s;
-    const S* dy = grad.data_ptr<S>() + t * B * H;
-    const S* acts = sv.acts.data_ptr<S>() + t * B * 5 * H;
-    const S* cp = sv.c_prev.data_ptr<S>() + t * B * H;
-    S* dg = dgates.data_ptr<S>() + t * B * G;
-#pragma omp parallel for if (B * H > kParallelElements)
-    for (int64_t b = 0; b < B; ++b) {
-      if (!row_active(sv.lengths, t, b)) {
-        std::fill_n(dg + b * G, G, S(0));  // the state passed through: dh and dc stay
-        continue;
-      }
-      lstm_rows::backward<true>(acts + b * 5 * H, cp + b * H, dhp + b * H, dy + b * H, dcp + b * H, dg + b * G,
-                                dcp + b * H, H);
-    }
+    step(sv.acts, sv.c_prev, dh, grad, dc, t, sv.lengths, dgates, dc);
     // dh of the previous state = dgates W_hh; rows that passed their state through keep theirs.
     if (all_active(sv.lengths, t)) {
       gemm(slab(dgates, t), sv.w_hh, {}, dh);
     } else {
       gemm(slab(dgates, t), sv.w_hh, {}, partial);
-      const S* from = partial.data_ptr<S>();
-      for (int64_t b = 0; b < B; ++b)
-        if (row_active(sv.lengths, t, b)) std::copy_n(from + b * H, H, dhp + b * H);
+      const auto* from = static_cast<const std::byte*>(partial.raw_data());
+      auto* to = static_cast<std::byte*>(dh.raw_data());
+      for (int64_t b = 0; b < B; ++b) {
+        if (t < sv.lengths[static_cast<size_t>(b)]) std::memcpy(to + b * row_bytes, from + b * row_bytes, row_bytes);
+      }
     }
   }
 }
@@ -235,19 +185,15 @@ LstmLayerOutput lstm_layer(const Tensor& x, const LstmState& state, const Tensor
   gemm(x2, transposed(wih), bias, flat(xg));
 
   const Tensor out = empty({T + 2, B, H}, dtype);
-  const Tensor h0 = dense(state.h), c0 = dense(state.c);
   const bool record = autograd::should_record({&x, &state.h, &state.c, &w_ih, &w_hh, &b_ih, &b_hh});
   auto saved = record ? std::make_shared<Saved>() : nullptr;
   if (saved) {
     *saved = {Tensor(x2), wih, whh, empty({T, B, H}, dtype), empty({T, B, H}, dtype), empty({T, B, 5 * H}, dtype),
               lengths, reverse};
   }
-  for_float(dtype, [&](auto tag) {
-    using S = decltype(tag);
-    std::copy_n(h0.data_ptr<S>(), B * H, out.data_ptr<S>() + T * B * H);
-    std::copy_n(c0.data_ptr<S>(), B * H, out.data_ptr<S>() + (T + 1) * B * H);
-    forward_steps<S>(d, xg, whh, out, saved.get(), lengths, reverse);
-  });
+  copy(state.h, slab(out, T));
+  copy(state.c, slab(out, T + 1));
+  forward_steps(d, xg, whh, out, saved.get(), lengths, reverse);
 
   if (record) {
     const bool need_x = x.requires_grad(), need_h = state.h.requires_grad(), need_c = state.c.requires_grad();
@@ -261,7 +207,7 @@ LstmLayerOutput lstm_layer(const Tensor& x, const LstmState& state, const Tensor
           const DType dtype = sv.x.dtype();
           const Tensor grad = dense(g);
           const Tensor dgates = empty({T, B, G}, dtype), dh = empty({B, H}, dtype), dc = empty({B, H}, dtype);
-          for_float(dtype, [&](auto tag) { backward_steps<decltype(tag)>(d, sv, grad, dgates, dh, dc); });
+          backward_steps(d, sv, grad, dgates, dh, dc);
           // Everything that sums over steps is one product over all T * B rows.
           const TensorBase dg = flat(dgates);
           Tensor dx, dwih, dwhh, db;

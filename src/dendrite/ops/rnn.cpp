@@ -1,28 +1,38 @@
 // Recurrent cells: the GEMMs go through linear(); the gate nonlinearities and the state update are
-// one fused loop forward and one backward (the LSTM's row math is ops/lstm_rows.h, shared with
-// ops/lstm_layer.cpp). The loops live here rather than in kernels/ for now: they
-// are the same on every backend (plain C++ over contiguous rows), and the conformance tests check
-// them against the same cells composed from primitive ops (tests/ops/rnn_test.cpp).
+// one fused pass forward and one backward. The LSTM's are the lstm_forward / lstm_backward kernels
+// (kernels/ops.h, shared with ops/lstm_layer.cpp); the GRU's loops still live here, the same on
+// every backend (plain C++ over contiguous rows). The conformance tests check both against the
+// same cells composed from primitive ops (tests/ops/rnn_test.cpp).
 #include "dendrite/ops/rnn.h"
 
 #include <cmath>
 
+#include "dendrite/kernels/registry.h"
 #include "dendrite/ops/checks.h"
 #include "dendrite/ops/creation.h"
 #include "dendrite/ops/elementwise.h"
 #include "dendrite/ops/linalg.h"
-#include "dendrite/ops/lstm_rows.h"
 
 namespace dendrite {
 namespace {
 
 using Grads = std::vector<TensorBase>;
-
-using lstm_rows::sigmoid_of;
-using lstm_rows::tanh_of;
+using kernels::dispatch;
+using kernels::OpId;
 
 // Rows are independent; threads pay off only for large batches of wide states.
 constexpr int64_t kParallelElements = 1 << 15;
+
+template <typename T>
+T sigmoid_of(T x) {
+  return T(1) / (T(1) + std::exp(-x));
+}
+
+// tanh through exp, as the LSTM kernels compute it (kernels/cpu/lstm.cpp).
+template <typename T>
+T tanh_of(T x) {
+  return T(1) - T(2) / (std::exp(T(2) * x) + T(1));
+}
 
 // A contiguous, history-free handle on the same values (a copy only when x is strided).
 Tensor dense(const TensorBase& x) { return Tensor(x.alias()).contiguous(); }
@@ -39,35 +49,9 @@ void check_state(const char* op, const Tensor& t, const char* what, int64_t batc
   DENDRITE_CHECK(t.dtype() == dtype, "{}: {} is {}, the gates are {}", op, what, describe(t), name(dtype));
 }
 
-// --- LSTM -----------------------------------------------------------------------------------
-
-// Also writes the activations i, f, g, o, tanh(c') to acts [B, 5H] when recording, so the backward
-// needs no transcendental functions.
-template <typename T>
-void lstm_forward_rows(const T* gates, const T* c, T* out, T* acts, int64_t batch, int64_t hidden) {
-  const int64_t n = batch * hidden;
-#pragma omp parallel for if (n > kParallelElements)
-  for (int64_t b = 0; b < batch; ++b) {
-    const T* a = gates + b * 4 * hidden;
-    T* h_out = out + b * 2 * hidden;
-    if (acts != nullptr) {
-      lstm_rows::forward<true, false>(a, a, c + b * hidden, h_out, h_out + hidden, acts + b * 5 * hidden, hidden);
-    } else {
-      lstm_rows::forward<false, false>(a, a, c + b * hidden, h_out, h_out + hidden, acts, hidden);
-    }
-  }
-}
-
-// grad [B, 2H] (dh', dc') -> dgates [B, 4H], dc [B, H].
-template <typename T>
-void lstm_backward_rows(const T* acts, const T* c, const T* grad, T* dgates, T* dc, int64_t batch, int64_t hidden) {
-  const int64_t n = batch * hidden;
-#pragma omp parallel for if (n > kParallelElements)
-  for (int64_t b = 0; b < batch; ++b) {
-    const T* dh = grad + b * 2 * hidden;
-    lstm_rows::backward<false>(acts + b * 5 * hidden, c + b * hidden, dh, dh, dh + hidden, dgates + b * 4 * hidden,
-                               dc + b * hidden, hidden);
-  }
+// Columns [from, from + width) of a [rows, cols] matrix, as a history-free view.
+TensorBase columns(const TensorBase& m, int64_t from, int64_t width) {
+  return m.as_strided({m.size(0), width}, m.strides(), m.offset() + from * m.stride(1));
 }
 
 // --- GRU ------------------------------------------------------------------------------------
@@ -159,24 +143,19 @@ LstmState lstm_pointwise(const Tensor& gates, const Tensor& c) {
   const int64_t batch = gates.size(0), hidden = gates.size(1) / 4;
   check_state(op, c, "c", batch, hidden, gates.dtype());
 
+  // One step (t = 0) of the kernels' sequence form; h' and c' are the two halves of out's rows.
   const Tensor a = dense(gates), cc = dense(c);
   Tensor out = empty({batch, 2 * hidden}, gates.dtype());
   const bool record = autograd::should_record({&gates, &c});
   const Tensor acts = record ? empty({batch, 5 * hidden}, gates.dtype()) : Tensor();
-  for_float(gates.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    lstm_forward_rows<T>(a.data_ptr<T>(), cc.data_ptr<T>(), out.data_ptr<T>(), record ? acts.data_ptr<T>() : nullptr,
-                         batch, hidden);
-  });
+  dispatch<OpId::lstm_forward>(gates.dtype())(a, {}, cc, 0, {}, columns(out, 0, hidden), columns(out, hidden, hidden),
+                                              {}, acts, {}, {});
   if (record) {
     autograd::record(op, out, {gates, c}, [acts, cc, batch, hidden](const TensorBase& g) -> Grads {
       const Tensor grad = dense(g);
       Tensor dgates = empty({batch, 4 * hidden}, acts.dtype()), dc = empty({batch, hidden}, acts.dtype());
-      for_float(acts.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        lstm_backward_rows<T>(acts.data_ptr<T>(), cc.data_ptr<T>(), grad.data_ptr<T>(), dgates.data_ptr<T>(),
-                              dc.data_ptr<T>(), batch, hidden);
-      });
+      dispatch<OpId::lstm_backward>(acts.dtype())(acts, cc, columns(grad, 0, hidden), {}, columns(grad, hidden, hidden),
+                                                  0, {}, dgates, dc);
       return {dgates, dc};
     });
   }

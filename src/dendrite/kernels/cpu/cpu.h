@@ -15,5 +15,6 @@ void register_conv(Registry& registry);
 void register_pool(Registry& registry);
 void register_softmax(Registry& registry);
 void register_normalization(Registry& registry);  // batch_norm stats/forward/backward (f32)
+void register_lstm(Registry& registry);           // lstm_forward/backward (f32, f64)
 
 }  // namespace dendrite::kernels::cpu

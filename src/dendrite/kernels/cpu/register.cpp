@@ -11,6 +11,7 @@ void register_cpu_backend(Registry& registry) {
   cpu::register_pool(registry);
   cpu::register_softmax(registry);
   cpu::register_normalization(registry);
+  cpu::register_lstm(registry);
 }
 
 }  // namespace dendrite::kernels

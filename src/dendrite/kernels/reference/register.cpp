@@ -12,6 +12,7 @@ void register_reference_backend(Registry& registry) {
   reference::register_softmax(registry);
   reference::register_indexing(registry);
   reference::register_normalization(registry);
+  reference::register_lstm(registry);
 }
 
 }  // namespace dendrite::kernels
