@@ -18,6 +18,7 @@
 #include "dendrite/cli/commands.h"
 #include "dendrite/cli/recipe_files.h"
 #include "dendrite/core/error.h"
+#include "support/errors.h"
 
 namespace dendrite::cli {
 namespace {
@@ -46,7 +47,21 @@ void write_dictionary(const fs::path& path, int words) {
   }
 }
 
-class G2PCommand : public ::testing::Test {
+// A suite whose tests share one training run, which the suite's SetUpTestSuite makes: a scratch
+// directory holding the generated dictionary and the run directory. `Suite` gives each suite its
+// own run.
+template <typename Suite>
+class TrainedOnce : public ::testing::Test {
+ protected:
+  static void TearDownTestSuite() { tmp_.reset(); }
+  static fs::path dict() { return tmp_->path() / "dict.txt"; }
+  static std::string run_dir() { return (tmp_->path() / "run").string(); }
+
+  static inline std::unique_ptr<data::files::TempDir> tmp_;
+  static inline Result trained_;
+};
+
+class G2PCommand : public TrainedOnce<G2PCommand> {
  protected:
   static void SetUpTestSuite() {
     tmp_ = std::make_unique<data::files::TempDir>();
@@ -63,12 +78,6 @@ class G2PCommand : public ::testing::Test {
                     "--set",    "decode.beam=3"});
     trained_ = r;
   }
-  static void TearDownTestSuite() { tmp_.reset(); }
-  static fs::path dict() { return tmp_->path() / "dict.txt"; }
-  static std::string run_dir() { return (tmp_->path() / "run").string(); }
-
-  static inline std::unique_ptr<data::files::TempDir> tmp_;
-  static inline Result trained_;
 };
 
 TEST_F(G2PCommand, TrainWritesTheRunDirectory) {
@@ -148,7 +157,7 @@ TEST_F(G2PCommand, EvalAcceptsARunWhoseConfigPredatesTheTransformerKeys) {
 }
 
 // The same commands on the Transformer architecture (a tiny one: the suite must stay fast).
-class G2PTransformerCommand : public ::testing::Test {
+class G2PTransformerCommand : public TrainedOnce<G2PTransformerCommand> {
  protected:
   static void SetUpTestSuite() {
     tmp_ = std::make_unique<data::files::TempDir>();
@@ -168,12 +177,6 @@ class G2PTransformerCommand : public ::testing::Test {
                     "--set",    "model.positions=learned",
                     "--set",    "model.max_length=12"});
   }
-  static void TearDownTestSuite() { tmp_.reset(); }
-  static fs::path dict() { return tmp_->path() / "dict.txt"; }
-  static std::string run_dir() { return (tmp_->path() / "run").string(); }
-
-  static inline std::unique_ptr<data::files::TempDir> tmp_;
-  static inline Result trained_;
 };
 
 TEST_F(G2PTransformerCommand, TrainPredictEval) {
@@ -238,12 +241,7 @@ TEST_F(G2PCommand, MalformedDictionaryLineIsAnErrorNamingTheLine) {
 }
 
 std::string error_of_validate(const Recipe& r) {
-  try {
-    validate_recipe(r, "g2p-lstm.toml");
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
+  return test_support::error_of([&] { validate_recipe(r, "g2p-lstm.toml"); });
 }
 
 TEST(G2PRecipe, ChecksNameTheKey) {

@@ -11,22 +11,13 @@
 #include "data/test_files.h"
 #include "dendrite/cli/recipe_files.h"
 #include "dendrite/core/error.h"
+#include "support/errors.h"
 
 namespace dendrite::cli {
 namespace {
 
+using test_support::error_of;
 using ::testing::HasSubstr;
-
-// The message of the Error that `fn` throws, or "" when it does not throw.
-template <typename F>
-std::string error_of(F&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 constexpr const char* kValid = R"(
 description = "a test recipe"

@@ -5,21 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <functional>
 #include <string>
 #include <vector>
+
+#include "support/errors.h"
 
 namespace dendrite {
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;
 
 template <typename T>
 std::vector<double> contents(const TensorBase& t) {

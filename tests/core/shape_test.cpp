@@ -6,18 +6,12 @@
 #include <string>
 
 #include "dendrite/core/error.h"
+#include "support/errors.h"
 
 namespace dendrite {
 namespace {
 
-std::string error_of(auto&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;
 
 TEST(ShapeTest, ToString) {
   EXPECT_EQ(to_string(Shape{64, 784}), "[64, 784]");

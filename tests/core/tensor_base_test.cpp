@@ -6,23 +6,16 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "dendrite/core/threading.h"
+#include "support/errors.h"
 
 namespace dendrite {
 namespace {
 
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;
 
 // A contiguous f32 tensor holding 0, 1, 2, ...
 TensorBase iota(const Shape& shape) {

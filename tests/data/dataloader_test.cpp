@@ -11,10 +11,12 @@
 
 #include "dendrite/data/data.h"
 #include "dendrite/ops/creation.h"
+#include "support/errors.h"
 
 namespace dendrite::data {
 namespace {
 
+using test_support::error_of;
 using ::testing::HasSubstr;
 
 // n examples whose input row i is [i, i + 0.5] and whose label is i.
@@ -210,12 +212,10 @@ TEST(DataLoaderTest, WorkerExceptionReachesTheLoop) {
 TEST(DataLoaderTest, TransformErrorReachesTheLoop) {
   TensorDataset images(zeros({4, 1, 4, 4}), arange(0, 4));
   DataLoader loader(images, {.batch = 2, .transform = RandomCrop(9)});
-  try {
-    for (auto& batch : loader) (void)batch;
-    ADD_FAILURE() << "expected an Error";
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("RandomCrop: crop 9x9 is larger than the padded image 4x4"));
-  }
+  EXPECT_THAT(error_of([&] {
+                for (auto& batch : loader) (void)batch;
+              }),
+              HasSubstr("RandomCrop: crop 9x9 is larger than the padded image 4x4"));
 }
 
 TEST(DataLoaderTest, AbandoningAnEpochStopsTheWorker) {
@@ -247,21 +247,15 @@ TEST(DataLoaderTest, GenericGatherChecksShapes) {
     Example get(int64_t i) const override { return {zeros({i == 2 ? 3 : 2}), scalar_tensor(i, DType::i64)}; }
   };
   DataLoader loader(Ragged{}, {.batch = 4, .prefetch = false});
-  try {
-    for (auto& batch : loader) (void)batch;
-    ADD_FAILURE() << "expected an Error";
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("Dataset::gather: example 2 has input f32 [3] but example 0 has f32 [2]"));
-  }
+  EXPECT_THAT(error_of([&] {
+                for (auto& batch : loader) (void)batch;
+              }),
+              HasSubstr("Dataset::gather: example 2 has input f32 [3] but example 0 has f32 [2]"));
 }
 
 TEST(DataLoaderTest, TensorDatasetErrors) {
-  try {
-    TensorDataset(zeros({5, 2}), arange(0, 4));
-    ADD_FAILURE() << "expected an Error";
-  } catch (const Error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("TensorDataset: inputs f32 [5, 2] hold 5 examples but targets i64 [4] hold 4"));
-  }
+  EXPECT_THAT(error_of([] { TensorDataset(zeros({5, 2}), arange(0, 4)); }),
+              HasSubstr("TensorDataset: inputs f32 [5, 2] hold 5 examples but targets i64 [4] hold 4"));
   TensorDataset ok = numbered(5);
   EXPECT_THAT([&] { ok.get(5); }, ::testing::ThrowsMessage<Error>(HasSubstr("index 5 is out of range for 5 examples")));
   TensorDataset tail = ok.slice(3, 5);

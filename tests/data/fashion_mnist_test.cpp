@@ -7,24 +7,15 @@
 
 #include "data/test_files.h"
 #include "dendrite/ops/creation.h"
+#include "support/errors.h"
 
 namespace dendrite::data {
 namespace {
 
+using test_support::error_of;
 using files::Bytes;
 using files::TempDir;
 using ::testing::HasSubstr;
-
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a dendrite::Error";
-  return {};
-}
 
 TEST(FashionMnistTest, LoadsTheInstalledFiles) {
   if (!std::filesystem::is_directory(kFashionMnistDir)) {

@@ -8,24 +8,15 @@
 #include "data/test_files.h"
 #include "dendrite/data/png.h"
 #include "dendrite/ops/creation.h"
+#include "support/errors.h"
 
 namespace dendrite::data {
 namespace {
 
+using test_support::error_of;
 using files::Bytes;
 using files::TempDir;
 using ::testing::HasSubstr;
-
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a dendrite::Error";
-  return {};
-}
 
 // A 4x3 (width x height) grey image whose pixels are base, base + 1, ...
 Bytes grey_pixels(uint8_t base) {

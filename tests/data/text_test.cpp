@@ -11,19 +11,12 @@
 #include "dendrite/data/text_batch.h"
 #include "dendrite/data/vocab.h"
 #include "dendrite/ops/ops.h"
+#include "support/errors.h"
 
 namespace dendrite::data {
 namespace {
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;
 
 std::filesystem::path temp_file(const std::string& name, const std::string& text) {
   const auto path = std::filesystem::temp_directory_path() / ("dendrite_text_test_" + name);

@@ -9,10 +9,12 @@
 #include <map>
 
 #include "dendrite/ops/creation.h"
+#include "support/errors.h"
 
 namespace dendrite::data {
 namespace {
 
+using test_support::error_of;
 using ::testing::HasSubstr;
 
 // [n, c, h, w] with element value 1 + its flat index within the sample (never 0).
@@ -22,17 +24,6 @@ Tensor numbered(int64_t n, int64_t c, int64_t h, int64_t w) {
     for (int64_t k = 0; k < c * h * w; ++k) v.push_back(static_cast<float>(1 + k));
   }
   return tensor<float>(v, {n, c, h, w});
-}
-
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a dendrite::Error";
-  return {};
 }
 
 TEST(TransformsTest, NormalizePerChannel) {

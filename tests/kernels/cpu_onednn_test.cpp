@@ -11,9 +11,13 @@
 #include "dendrite/core/random.h"
 #include "dendrite/core/threading.h"
 #include "dendrite/kernels/registry.h"
+#include "support/tensors.h"
 
 namespace dendrite::kernels {
 namespace {
+
+using test_support::at;
+using test_support::randn;
 
 template <OpId Op>
 auto kernel(Backend backend) {
@@ -28,18 +32,10 @@ bool have_both() {
 #define SKIP_WITHOUT(op) \
   if (!have_both<op>()) GTEST_SKIP() << KernelTraits<op>::name << ": no reference or cpu kernel yet"
 
-TensorBase randn(const Shape& shape, Generator& gen) {
-  TensorBase t = TensorBase::empty(shape);
-  fill_normal(t, 0.0, 1.0, gen);
-  return t;
-}
-
 // A [rows, cols] view whose storage is [cols, rows]: a transposed operand.
 TensorBase transposed(int64_t rows, int64_t cols, Generator& gen) {
   return randn({cols, rows}, gen).as_strided({rows, cols}, {1, rows}, 0);
 }
-
-float at(const TensorBase& t, int64_t i) { return static_cast<const float*>(t.raw_data())[i]; }
 
 // Both outputs are dense (the kernel contract), so they compare element by element.
 void expect_close(const TensorBase& got, const TensorBase& want, double tol = 2e-4) {
@@ -54,15 +50,24 @@ void expect_close(const TensorBase& got, const TensorBase& want, double tol = 2e
   EXPECT_EQ(bad, 0) << "of " << want.numel() << " elements in " << to_string(want.shape());
 }
 
+// Runs Op's cpu and reference kernels on the same inputs, each into a fresh output of shape `out`
+// (a kernel's output is its last argument), and compares the two. Returns the reference's output,
+// which a backward kernel takes as an input.
+template <OpId Op, typename... Inputs>
+TensorBase expect_backends_agree(const Shape& out, const Inputs&... inputs) {
+  TensorBase got = TensorBase::empty(out), want = TensorBase::empty(out);
+  kernel<Op>(Backend::cpu)(inputs..., got);
+  kernel<Op>(Backend::reference)(inputs..., want);
+  expect_close(got, want);
+  return want;
+}
+
 // ---- matmul ----
 
 void check_matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias = {}) {
   Shape shape = a.shape();
   shape.back() = b.shape().back();
-  TensorBase got = TensorBase::empty(shape), want = TensorBase::empty(shape);
-  kernel<OpId::matmul>(Backend::cpu)(a, b, bias, got);
-  kernel<OpId::matmul>(Backend::reference)(a, b, bias, want);
-  expect_close(got, want);
+  expect_backends_agree<OpId::matmul>(shape, a, b, bias);
 }
 
 TEST(CpuOnednnMatmul, Plain2dWithAndWithoutBias) {
@@ -243,10 +248,7 @@ TEST(CpuOnednnConv, ForwardWithAndWithoutBias) {
     TensorBase x = randn(c.x, gen), w = randn({c.out_channels, c.x[1] / c.p.groups, c.kernel[0], c.kernel[1]}, gen);
     for (bool with_bias : {false, true}) {
       TensorBase bias = with_bias ? randn({c.out_channels}, gen) : TensorBase();
-      TensorBase got = TensorBase::empty(conv_output(c)), want = TensorBase::empty(conv_output(c));
-      kernel<OpId::conv2d_forward>(Backend::cpu)(x, w, bias, c.p, got);
-      kernel<OpId::conv2d_forward>(Backend::reference)(x, w, bias, c.p, want);
-      expect_close(got, want);
+      expect_backends_agree<OpId::conv2d_forward>(conv_output(c), x, w, bias, c.p);
     }
   }
 }
@@ -258,10 +260,7 @@ TEST(CpuOnednnConv, BackwardData) {
     SCOPED_TRACE(describe(c));
     TensorBase gy = randn(conv_output(c), gen);
     TensorBase w = randn({c.out_channels, c.x[1] / c.p.groups, c.kernel[0], c.kernel[1]}, gen);
-    TensorBase got = TensorBase::empty(c.x), want = TensorBase::empty(c.x);
-    kernel<OpId::conv2d_backward_data>(Backend::cpu)(gy, w, c.p, got);
-    kernel<OpId::conv2d_backward_data>(Backend::reference)(gy, w, c.p, want);
-    expect_close(got, want);
+    expect_backends_agree<OpId::conv2d_backward_data>(c.x, gy, w, c.p);
   }
 }
 
@@ -296,15 +295,8 @@ TEST(CpuOnednnConv, NonContiguousOperands) {
   const Shape y = conv_output(c);
   TensorBase gy = randn({1, 4, 6, 7}, gen).as_strided(y, {0, 42, 7, 1}, 0);
 
-  TensorBase got = TensorBase::empty(y), want = TensorBase::empty(y);
-  kernel<OpId::conv2d_forward>(Backend::cpu)(x, w, {}, c.p, got);
-  kernel<OpId::conv2d_forward>(Backend::reference)(x, w, {}, c.p, want);
-  expect_close(got, want);
-
-  TensorBase gx = TensorBase::empty(c.x), gx_ref = TensorBase::empty(c.x);
-  kernel<OpId::conv2d_backward_data>(Backend::cpu)(gy, w, c.p, gx);
-  kernel<OpId::conv2d_backward_data>(Backend::reference)(gy, w, c.p, gx_ref);
-  expect_close(gx, gx_ref);
+  expect_backends_agree<OpId::conv2d_forward>(y, x, w, TensorBase(), c.p);
+  expect_backends_agree<OpId::conv2d_backward_data>(c.x, gy, w, c.p);
 
   TensorBase gw = TensorBase::empty(w.shape()), gw_ref = TensorBase::empty(w.shape());
   TensorBase gb = TensorBase::empty({4}), gb_ref = TensorBase::empty({4});
@@ -364,16 +356,9 @@ void check_pool(const TensorBase& x, const Pool2dParams& p, Generator& gen) {
                            p.kind == PoolKind::max ? "max" : "avg", fmt::join(p.kernel, "x"), fmt::join(p.stride, ","),
                            fmt::join(p.padding, ","), p.count_include_pad));
   const Shape ys = pool_output(x.shape(), p);
-  TensorBase y = TensorBase::empty(ys), y_ref = TensorBase::empty(ys);
-  kernel<OpId::pool2d_forward>(Backend::cpu)(x, p, y);
-  kernel<OpId::pool2d_forward>(Backend::reference)(x, p, y_ref);
-  expect_close(y, y_ref);
-
+  const TensorBase y_ref = expect_backends_agree<OpId::pool2d_forward>(ys, x, p);
   TensorBase gy = randn(ys, gen);
-  TensorBase gx = TensorBase::empty(x.shape()), gx_ref = TensorBase::empty(x.shape());
-  kernel<OpId::pool2d_backward>(Backend::cpu)(x, y_ref, gy, p, gx);
-  kernel<OpId::pool2d_backward>(Backend::reference)(x, y_ref, gy, p, gx_ref);
-  expect_close(gx, gx_ref);
+  expect_backends_agree<OpId::pool2d_backward>(x.shape(), x, y_ref, gy, p);
 }
 
 TEST(CpuOnednnPool, MaxForwardAndBackwardWithTies) {
@@ -407,16 +392,9 @@ TEST(CpuOnednnPool, NonContiguousInput) {
 
 void check_softmax(const TensorBase& x, int64_t axis, bool log, Generator& gen) {
   SCOPED_TRACE(fmt::format("x {} axis {} log {}", to_string(x.shape()), axis, log));
-  TensorBase y = TensorBase::empty(x.shape()), y_ref = TensorBase::empty(x.shape());
-  kernel<OpId::softmax_forward>(Backend::cpu)(x, axis, log, y);
-  kernel<OpId::softmax_forward>(Backend::reference)(x, axis, log, y_ref);
-  expect_close(y, y_ref);
-
+  const TensorBase y_ref = expect_backends_agree<OpId::softmax_forward>(x.shape(), x, axis, log);
   TensorBase gy = randn(x.shape(), gen);
-  TensorBase gx = TensorBase::empty(x.shape()), gx_ref = TensorBase::empty(x.shape());
-  kernel<OpId::softmax_backward>(Backend::cpu)(y_ref, gy, axis, log, gx);
-  kernel<OpId::softmax_backward>(Backend::reference)(y_ref, gy, axis, log, gx_ref);
-  expect_close(gx, gx_ref);
+  expect_backends_agree<OpId::softmax_backward>(x.shape(), y_ref, gy, axis, log);
 }
 
 TEST(CpuOnednnSoftmax, EveryAxisBothKinds) {

@@ -10,19 +10,16 @@
 #include "dendrite/core/random.h"
 #include "dendrite/kernels/precision.h"
 #include "dendrite/kernels/registry.h"
+#include "support/tensors.h"
 
 namespace dendrite::kernels {
 namespace {
 
 using ::testing::HasSubstr;
 
-TensorBase randn(const Shape& shape, Generator& gen) {
-  TensorBase t = TensorBase::empty(shape);
-  fill_normal(t, 0.0, 1.0, gen);
-  return t;
-}
+using test_support::at;
+using test_support::randn;
 
-float at(const TensorBase& t, int64_t i) { return static_cast<const float*>(t.raw_data())[i]; }
 double round_bf16(float v) { return static_cast<float>(bf16(v)); }
 
 // a [M, K] @ b [K, N] in double, operands first rounded to bf16 when `rounded`.

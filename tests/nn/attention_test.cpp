@@ -10,12 +10,7 @@ namespace dendrite::nn {
 namespace {
 
 using testing::error_of;
-
-void expect_near(const Tensor& a, const Tensor& b, double tol = 1e-5) {
-  ASSERT_EQ(a.shape(), b.shape());
-  std::vector<double> x = to_vector<double>(a), y = to_vector<double>(b);
-  for (size_t i = 0; i < x.size(); ++i) ASSERT_NEAR(x[i], y[i], tol) << "element " << i;
-}
+using testing::expect_near;
 
 TEST(Attention, LengthAndCausalMasks) {
   EXPECT_EQ(to_vector<float>(length_mask({2, 0, 3}, 3)), (std::vector<float>{1, 1, 0, 0, 0, 0, 1, 1, 1}));

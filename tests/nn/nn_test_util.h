@@ -3,35 +3,22 @@
 
 #include <gtest/gtest.h>
 
-#include <functional>
-#include <initializer_list>
 #include <string>
 #include <vector>
 
 #include "dendrite/nn/nn.h"
 #include "dendrite/ops/ops.h"
-#include "dendrite/nn/nn.h"
-#include "dendrite/ops/ops.h"
+#include "support/errors.h"
 
 namespace dendrite::nn::testing {
 
-// The message of the Error that fn throws, or a failure when it throws none.
-inline std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no dendrite::Error was thrown";
-  return {};
-}
+using test_support::error_of;
+using test_support::expect_error;
 
-// Expects fn to throw an Error whose message contains every one of `parts`.
-inline void expect_error(const std::function<void()>& fn, std::initializer_list<std::string> parts) {
-  const std::string message = error_of(fn);
-  for (const std::string& part : parts) {
-    EXPECT_NE(message.find(part), std::string::npos) << "message \"" << message << "\" lacks \"" << part << "\"";
-  }
+inline void expect_near(const Tensor& a, const Tensor& b, double tol = 1e-5) {
+  ASSERT_EQ(a.shape(), b.shape());
+  std::vector<double> x = to_vector<double>(a), y = to_vector<double>(b);
+  for (size_t i = 0; i < x.size(); ++i) ASSERT_NEAR(x[i], y[i], tol) << "element " << i;
 }
 
 inline std::vector<std::string> names_of(const NamedTensors& tensors) {

@@ -9,14 +9,9 @@ namespace dendrite::nn {
 namespace {
 
 using testing::error_of;
+using testing::expect_near;
 using testing::expect_error;
 using testing::names_of;
-
-void expect_near(const Tensor& a, const Tensor& b, double tol = 1e-5) {
-  ASSERT_EQ(a.shape(), b.shape());
-  std::vector<double> x = to_vector<double>(a), y = to_vector<double>(b);
-  for (size_t i = 0; i < x.size(); ++i) ASSERT_NEAR(x[i], y[i], tol) << "element " << i;
-}
 
 TEST(LSTM, ShapesAndPyTorchParameterNames) {
   LSTM lstm(3, 5, {.num_layers = 2, .bidirectional = true});

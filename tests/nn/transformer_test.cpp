@@ -11,12 +11,7 @@ namespace dendrite::nn {
 namespace {
 
 using testing::error_of;
-
-void expect_near(const Tensor& a, const Tensor& b, double tol = 1e-5) {
-  ASSERT_EQ(a.shape(), b.shape());
-  std::vector<double> x = to_vector<double>(a), y = to_vector<double>(b);
-  for (size_t i = 0; i < x.size(); ++i) ASSERT_NEAR(x[i], y[i], tol) << "element " << i;
-}
+using testing::expect_near;
 
 TransformerOptions small() { return {.d_model = 8, .heads = 2, .feedforward = 16, .dropout = 0.0}; }
 

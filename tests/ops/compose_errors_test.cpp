@@ -5,27 +5,17 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <functional>
 #include <string>
 
 #include "dendrite/ops/ops.h"
+#include "support/errors.h"
 
 namespace dendrite {
 namespace {
 
+using test_support::error_of;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-
-// The message of the Error that fn throws, or a test failure when it throws none.
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a dendrite::Error";
-  return "";
-}
 
 std::vector<float> values(const Tensor& t) { return to_vector<float>(t); }
 

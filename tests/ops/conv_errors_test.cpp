@@ -2,31 +2,16 @@
 // names the op and the offending shapes or parameters.
 #include <gtest/gtest.h>
 
-#include <functional>
 #include <string>
 
 #include "dendrite/ops/ops.h"
+#include "support/errors.h"
 
 namespace dendrite {
 namespace {
 
-// The message of the Error that fn throws, or a failure when it throws none.
-std::string error_of(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no dendrite::Error was thrown";
-  return {};
-}
-
-void expect_error(const std::function<void()>& fn, std::initializer_list<std::string> parts) {
-  const std::string message = error_of(fn);
-  for (const std::string& part : parts) {
-    EXPECT_NE(message.find(part), std::string::npos) << "message \"" << message << "\" lacks \"" << part << "\"";
-  }
-}
+using test_support::error_of;
+using test_support::expect_error;
 
 Tensor x4() { return zeros({1, 4, 6, 6}); }
 Tensor w4() { return zeros({2, 4, 3, 3}); }

@@ -5,19 +5,12 @@
 #include <string>
 
 #include "dendrite/ops/ops.h"
+#include "support/errors.h"
 
 namespace dendrite {
 namespace {
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;
 
 TEST(OpErrors, MatmulInnerDimensions) {
   EXPECT_EQ(error_of([] { matmul(zeros({64, 784}), zeros({512, 10})); }),

@@ -9,19 +9,12 @@
 #include "conformance.h"
 #include "dendrite/ops/lstm_layer.h"
 #include "dendrite/ops/ops.h"
+#include "support/errors.h"
 
 namespace dendrite {
 namespace {
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+using test_support::error_of;
 
 // nn::LSTM's former per-step loop: lstm_cell each step, and rows whose sequence has ended keep
 // their state (keep is exactly 0 or 1) and output zero.

@@ -8,21 +8,12 @@
 #include <string>
 
 #include "dendrite/ops/ops.h"
+#include "support/errors.h"
 
 namespace dendrite {
 namespace {
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
-
-#define EXPECT_CONTAINS(text, part) EXPECT_NE(std::string(text).find(part), std::string::npos) << (text)
+using test_support::error_of;
 
 Tensor logits_4x10() { return zeros({4, 10}); }
 

@@ -4,21 +4,13 @@
 #include <limits>
 
 #include "optim/optim_test_util.h"
+#include "support/errors.h"
 
 namespace dendrite::optim {
 namespace {
 
+using test_support::error_of;
 using testing::make_problem;
-
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 TEST(OptimizerErrorsTest, Parameters) {
   EXPECT_EQ(error_of([] { SGD({}, {}); }), "SGD: got an empty parameter list");

@@ -7,10 +7,12 @@
 #include <memory>
 
 #include "optim/optim_test_util.h"
+#include "support/errors.h"
 
 namespace dendrite::optim {
 namespace {
 
+using test_support::error_of;
 using testing::flat_values;
 using testing::make_problem;
 using testing::set_problem_grads;
@@ -32,16 +34,6 @@ Tensor entry(const nn::NamedTensors& state, const std::string& name) {
     if (n == name) return t;
   }
   throw std::runtime_error("no entry " + name);
-}
-
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 TEST(OptimizerStateTest, NamesFollowParametersAndSlots) {

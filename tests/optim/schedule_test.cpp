@@ -4,21 +4,14 @@
 
 #include "optim/optim_test_util.h"
 #include "optim/torch_reference.h"
+#include "support/errors.h"
 
 namespace dendrite::optim {
 namespace {
 
-namespace ref = torch_reference;
+using test_support::error_of;
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
+namespace ref = torch_reference;
 
 void expect_schedule(const LRScheduler& s, const std::vector<double>& expected, const char* what) {
   for (size_t k = 0; k < expected.size(); ++k) {

@@ -17,6 +17,7 @@
 namespace dendrite::train {
 namespace {
 
+using testing::bytes_of;
 using testing::error_of;
 using testing::ScratchDir;
 
@@ -48,15 +49,6 @@ void train_a_little(TwoLayer& model, optim::Optimizer& opt) {
   }
   autograd::NoGradGuard no_grad;
   fill_(model.seen, 7);
-}
-
-std::vector<std::string> bytes_of(const nn::NamedTensors& tensors) {
-  std::vector<std::string> out;
-  for (const auto& [name, t] : tensors) {
-    Tensor c = t.contiguous();
-    out.emplace_back(static_cast<const char*>(c.raw_data()), c.numel() * element_size(c.dtype()));
-  }
-  return out;
 }
 
 TEST(Checkpoint, RoundTripRestoresEverythingInPlace) {

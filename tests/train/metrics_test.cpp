@@ -7,7 +7,6 @@
 
 #include <cmath>
 #include <fstream>
-#include <sstream>
 
 #include "train_test_util.h"
 
@@ -15,14 +14,8 @@ namespace dendrite::train {
 namespace {
 
 using testing::error_of;
+using testing::read_all;
 using testing::ScratchDir;
-
-std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 TEST(Metrics, OneFlushedObjectPerLine) {
   ScratchDir dir;

@@ -15,6 +15,7 @@
 namespace dendrite::train {
 namespace {
 
+using testing::bytes_of;
 using testing::error_of;
 using testing::ScratchDir;
 
@@ -27,11 +28,6 @@ std::string u64_le(uint64_t value) {
 // A file whose header is `json` (unpadded) followed by `data`.
 std::string file_bytes(const std::string& json, const std::string& data = {}) {
   return u64_le(json.size()) + json + data;
-}
-
-std::string bytes_of(const TensorBase& t) {
-  Tensor c = Tensor(t).contiguous();
-  return std::string(static_cast<const char*>(c.raw_data()), c.numel() * element_size(c.dtype()));
 }
 
 std::string decode_error(const std::string& bytes) {

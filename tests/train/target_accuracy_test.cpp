@@ -2,9 +2,6 @@
 // and eval_every_steps evaluates within epochs so that the time is finer than an epoch.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "dendrite/data/data.h"
 #include "dendrite/dendrite.h"
 #include "dendrite/nn/nn.h"
@@ -16,15 +13,9 @@ namespace dendrite::train {
 namespace {
 
 using testing::error_of;
+using testing::learnable_dataset;
+using testing::read_all;
 using testing::ScratchDir;
-
-data::TensorDataset make_dataset(int64_t n, uint64_t seed) {
-  Generator gen(seed);
-  Tensor x = randn({n, 8}, DType::f32, gen);
-  Generator map_gen(99);
-  Tensor w = randn({8, 3}, DType::f32, map_gen);
-  return data::TensorDataset(x, x.matmul(w).argmax(1));
-}
 
 struct TinyRun {
   std::unique_ptr<nn::Sequential> model;
@@ -35,9 +26,9 @@ struct TinyRun {
     manual_seed(3);
     model = std::make_unique<nn::Sequential>(nn::Linear(8, 16), nn::ReLU(), nn::Linear(16, 3));
     optimizer = std::make_unique<optim::SGD>(model->named_parameters(), optim::SGDOptions{.lr = 0.1});
-    train_loader = std::make_unique<data::DataLoader>(make_dataset(100, 1),  // 7 batches per epoch
+    train_loader = std::make_unique<data::DataLoader>(learnable_dataset(100, 1),  // 7 batches per epoch
                                                       data::LoaderOptions{.batch = 16, .shuffle = true, .seed = 5});
-    test_loader = std::make_unique<data::DataLoader>(make_dataset(40, 2), data::LoaderOptions{.batch = 16});
+    test_loader = std::make_unique<data::DataLoader>(learnable_dataset(40, 2), data::LoaderOptions{.batch = 16});
   }
   RunSummary fit(const std::filesystem::path& dir, double target, int64_t eval_every_steps) {
     Trainer trainer(*model, *optimizer, *train_loader, test_loader.get(),
@@ -49,13 +40,6 @@ struct TinyRun {
     return trainer.fit();
   }
 };
-
-std::string read_all(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 TEST(TrainerTarget, RecordsTheFirstEvaluationThatReachesIt) {
   ScratchDir dir;

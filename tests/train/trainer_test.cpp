@@ -5,8 +5,6 @@
 #include <gtest/gtest.h>
 
 #include <csignal>
-#include <fstream>
-#include <sstream>
 
 #include "dendrite/data/data.h"
 #include "dendrite/dendrite.h"
@@ -18,21 +16,15 @@
 namespace dendrite::train {
 namespace {
 
+using testing::bytes_of;
 using testing::error_of;
+using testing::learnable_dataset;
+using testing::read_all;
 using testing::ScratchDir;
 namespace fs = std::filesystem;
 
 constexpr int64_t kEpochs = 3;
 constexpr int64_t kBatchesPerEpoch = 7;  // 100 examples in batches of 16: the last one holds 4
-
-// Labels from a random linear map, so the problem is learnable; fixed by the seed.
-data::TensorDataset make_dataset(int64_t n, uint64_t seed) {
-  Generator gen(seed);
-  Tensor x = randn({n, 8}, DType::f32, gen);
-  Generator map_gen(99);
-  Tensor w = randn({8, 3}, DType::f32, map_gen);
-  return data::TensorDataset(x, x.matmul(w).argmax(1));
-}
 
 // Everything a training process builds, so a resume can start from nothing like a new process.
 struct TrainingProcess {
@@ -45,9 +37,9 @@ struct TrainingProcess {
     manual_seed(11);  // the same initial weights in every TrainingProcess
     model = std::make_unique<nn::Sequential>(nn::Linear(8, 16), nn::ReLU(), nn::Dropout(0.25), nn::Linear(16, 3));
     optimizer = std::make_unique<optim::Adam>(model->named_parameters(), optim::AdamOptions{.lr = 0.02});
-    train_loader = std::make_unique<data::DataLoader>(make_dataset(100, 1),
+    train_loader = std::make_unique<data::DataLoader>(learnable_dataset(100, 1),
                                                       data::LoaderOptions{.batch = 16, .shuffle = true, .seed = 5});
-    test_loader = std::make_unique<data::DataLoader>(make_dataset(40, 2), data::LoaderOptions{.batch = 16});
+    test_loader = std::make_unique<data::DataLoader>(learnable_dataset(40, 2), data::LoaderOptions{.batch = 16});
   }
 
   TrainerOptions options(const fs::path& dir, int64_t epochs) const {
@@ -64,15 +56,6 @@ struct TrainingProcess {
   }
 };
 
-std::vector<std::string> bytes_of(const nn::NamedTensors& tensors) {
-  std::vector<std::string> out;
-  for (const auto& [name, t] : tensors) {
-    Tensor c = t.contiguous();
-    out.emplace_back(static_cast<const char*>(c.raw_data()), c.numel() * element_size(c.dtype()));
-  }
-  return out;
-}
-
 // The metrics without their timings, which differ from run to run.
 std::vector<MetricRecord> deterministic_metrics(const fs::path& dir) {
   std::vector<MetricRecord> out;
@@ -81,13 +64,6 @@ std::vector<MetricRecord> deterministic_metrics(const fs::path& dir) {
     out.push_back(std::move(record));
   }
   return out;
-}
-
-std::string read_all(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // One uninterrupted run, computed once and compared against by every resume test.
@@ -288,7 +264,7 @@ TEST(Trainer, EvaluateKeepsTheModeAndCountsCorrectly) {
   EXPECT_EQ(result.examples, 40);
 
   s.model->eval();
-  data::TensorDataset test = make_dataset(40, 2);
+  data::TensorDataset test = learnable_dataset(40, 2);
   Tensor logits = (*s.model)(test.inputs());
   std::vector<int64_t> predicted = to_vector<int64_t>(logits.argmax(1)), labels = to_vector<int64_t>(test.targets());
   int64_t correct = 0;
