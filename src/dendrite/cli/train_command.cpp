@@ -69,7 +69,7 @@ std::shared_ptr<dist::Communicator> start_dist(const dist::Options& d) {
                    ranks != nullptr ? ranks : "");
     return nullptr;
   }
-  std::shared_ptr<dist::Communicator> comm = dist::init(d.comm_timeout);
+  std::shared_ptr<dist::Communicator> comm = dist::init(d);
   dist::validate(d, comm->size());
   return comm;
 }
