@@ -11,6 +11,8 @@
 // The argument is the thread count (dendrite::set_num_threads). Reductions (bytes = input read):
 //   row_sum / column_sum  [4096, 4096] to [4096, 1] / [1, 4096];  softmax_rows_max  [256, 1000]
 //   to [256, 1] (in cache, the shape of a classifier's logits); exp  16M floats (compute-bound).
+//   dropout  dendrite::dropout(x, 0.1) on 1M floats, mask drawn and applied (Gelem/s): the
+//            transformer's attention-weight dropout is a tensor of about this size per layer.
 //
 //   ./elementwise_bench [--benchmark_filter=add] [--benchmark_* flags]
 #include <benchmark/benchmark.h>
@@ -154,6 +156,19 @@ void kernel_exp(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(state.iterations() * kElements) / 1e9, benchmark::Counter::kIsRate);
 }
 
+void dropout_bench(benchmark::State& state) {
+  Threads threads(state.range(0));
+  dd::Generator gen(1);
+  constexpr int64_t n = 1 << 20;
+  const dd::Tensor x = dd::randn({n}, dd::DType::f32, gen);
+  for (auto _ : state) {
+    dd::Tensor y = dd::dropout(x, 0.1, true, gen);
+    benchmark::DoNotOptimize(y.raw_data());
+  }
+  state.counters["Gelem/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * n) / 1e9, benchmark::Counter::kIsRate);
+}
+
 }  // namespace
 
 BENCHMARK(kernel_add)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
@@ -165,5 +180,6 @@ BENCHMARK(row_sum)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond)
 BENCHMARK(column_sum)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(softmax_rows_max)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(kernel_exp)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(dropout_bench)->Name("dropout")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

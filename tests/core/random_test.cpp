@@ -43,6 +43,18 @@ TEST(GeneratorTest, MatchesSplitMix64ReferenceOutputs) {
   EXPECT_EQ(gen.next_u64(), 0x06c45d188009454fULL);
 }
 
+TEST(GeneratorTest, SkipReservesABlockReadableByIndex) {
+  Generator sequential(7), block(7);
+  const uint64_t base = block.skip(5);
+  for (uint64_t k = 0; k < 5; ++k) {
+    const uint64_t expected = sequential.next_u64();
+    EXPECT_EQ(Generator::at(base, k), expected) << k;
+    EXPECT_EQ(Generator::uniform_at(base, k), static_cast<double>(expected >> 11) * 0x1.0p-53) << k;
+  }
+  EXPECT_EQ(block.state(), sequential.state());
+  EXPECT_EQ(block.next_u64(), sequential.next_u64());
+}
+
 TEST(GeneratorTest, SameSeedSameStream) {
   Generator a(123), b(123), c(124);
   std::vector<uint64_t> xa, xb, xc;

@@ -35,6 +35,28 @@ TEST(DropoutTest, SeededGeneratorIsDeterministic) {
   EXPECT_NE(first, to_vector<float>(dropout(x, 0.5, true, a))) << "the generator advances between calls";
 }
 
+// The mask is drawn in parallel by index (Generator::skip/at); it must be the mask of drawing one
+// uniform per element in order, for any thread count, and leave the generator where that would.
+TEST(DropoutTest, ParallelMaskIsTheSequentialOne) {
+  const int64_t n = 3 * kParallelGrain + 17;  // several chunks, a ragged last one
+  const Tensor x = ones({n});
+  const double p = 0.3, scale = 1.0 / 0.7;
+  for (int threads : {1, 2}) {
+    const int before = num_threads();
+    set_num_threads(threads);
+    Generator gen(42), reference(42);
+    const std::vector<float> y = to_vector<float>(dropout(x, p, true, gen));
+    set_num_threads(before);
+    int64_t mismatches = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const float expected = reference.uniform() < 1.0 - p ? static_cast<float>(scale) : 0.0f;
+      mismatches += y[static_cast<size_t>(i)] != expected;
+    }
+    EXPECT_EQ(mismatches, 0) << threads << " threads";
+    EXPECT_EQ(gen.state(), reference.state()) << threads << " threads";
+  }
+}
+
 TEST(DropoutTest, FractionOfZerosIsP) {
   Generator gen(2024);
   const int64_t n = 200000;
