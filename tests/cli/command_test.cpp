@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -14,6 +15,7 @@
 #include "data/test_files.h"
 #include "cli/cli_test_util.h"
 #include "dendrite/cli/commands.h"
+#include "dendrite/kernels/precision.h"
 #include "dendrite/train/metrics.h"
 
 namespace dendrite::cli {
@@ -136,6 +138,20 @@ TEST_F(Command, ResumeExtendsARunAndMatchesAnUninterruptedOne) {
   EXPECT_THAT(r.err, HasSubstr("the run is of recipe 'fashion-mlp', not 'fashion-cnn'"));
 }
 
+// bf16 products for the run only: the setting is process-wide and must be back to f32 after.
+TEST_F(Command, PrecisionAppliesToTheRunAndIsRestored) {
+  std::vector<std::string> args = train_args(1);
+  args.insert(args.end(), {"--set", "model.hidden=[32]", "--precision", "bf16"});
+  const Result r = run(args);
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::ifstream config(fs::path(run_dir()) / "config.toml");
+  const std::string text((std::istreambuf_iterator<char>(config)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(text, HasSubstr("precision = \"bf16\""));
+  EXPECT_EQ(kernels::math_precision(), kernels::MathPrecision::f32);
+  EXPECT_THAT(run({"train", "fashion-mlp", "--precision", "fp16", "--print-recipe"}).err,
+              HasSubstr("key 'train.precision' is \"fp16\"; choose one of: f32, bf16"));
+}
+
 TEST_F(Command, ATakenRunDirectoryIsAnError) {
   ASSERT_EQ(run(train_args(1)).status, 0);
   const Result r = run(train_args(1));
@@ -211,6 +227,8 @@ TEST(CommandFlags, FlagsOverrideTheRecipe) {
                         "2",
                         "--seed",
                         "9",
+                        "--precision",
+                        "bf16",
                         "--limit-train",
                         "100",
                         "--limit-test",
@@ -222,7 +240,7 @@ TEST(CommandFlags, FlagsOverrideTheRecipe) {
                         "--print-recipe"});
   ASSERT_EQ(r.status, 0) << r.err;
   for (const char* line :
-       {"momentum = 0.8  #", "epochs = 3  #", "batch = 64  #", "lr = 0.2  #", "threads = 2  #", "seed = 9  #",
+       {"momentum = 0.8  #", "epochs = 3  #", "batch = 64  #", "lr = 0.2  #", "threads = 2  #", "seed = 9  #", "precision = \"bf16\"  #",
         "limit_train = 100  #", "limit_test = 50  #", "out = \"/tmp/somewhere\"  #", "hidden = [8]  #"})
     EXPECT_THAT(r.out, HasSubstr(line));
   // The flags win over --set for the same key.

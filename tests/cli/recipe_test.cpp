@@ -123,6 +123,10 @@ TEST(Recipe, ValidationNamesKeyAndChoices) {
   EXPECT_THAT(error_of([&] { validate_recipe(r, "test.toml"); }),
               HasSubstr("recipe test.toml: key 'optim.kind' is \"sgdd\"; choose one of: sgd, adam, adamw, adagrad"));
   r = parse_recipe(kValid, "test.toml", "test");
+  r.train.precision = "fp8";
+  EXPECT_THAT(error_of([&] { validate_recipe(r, "test.toml"); }),
+              HasSubstr("recipe test.toml: key 'train.precision' is \"fp8\"; choose one of: f32, bf16"));
+  r = parse_recipe(kValid, "test.toml", "test");
   r.train.batch = 0;
   EXPECT_THAT(error_of([&] { validate_recipe(r, "test.toml"); }), HasSubstr("key 'train.batch' must be >= 1, got 0"));
   r = parse_recipe(kValid, "test.toml", "test");

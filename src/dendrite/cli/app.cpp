@@ -63,6 +63,8 @@ void add_train(CLI::App& app, TrainArgs& a) {
   optional_option(train, "--lr", a.lr, "learning rate, the peak under a schedule (optim.lr)", "X");
   optional_option(train, "--threads", a.threads, "compute threads, 0 for every core (train.threads)", "N");
   optional_option(train, "--seed", a.seed, "random seed (train.seed)", "N");
+  optional_option(train, "--precision", a.precision,
+                  "f32, or bf16 inputs to matrix products with f32 accumulation (train.precision)", "P");
   optional_option(train, "--out", a.out, "run directory (train.out; default runs/<recipe>)", "DIR");
   optional_option(train, "--limit-train", a.limit_train, "train on the first N examples only (data.limit_train)", "N");
   optional_option(train, "--limit-test", a.limit_test, "evaluate on the first N examples only (data.limit_test)", "N");

@@ -20,6 +20,7 @@ struct TrainArgs {
   std::optional<int64_t> epochs, batch, threads, seed, limit_train, limit_test;
   std::optional<double> lr;
   std::optional<std::string> out;
+  std::optional<std::string> precision;  // train.precision
   std::string resume;             // a run directory to continue
   std::vector<std::string> sets;  // "section.key=value" overrides, applied before the flags above
   bool print_recipe = false;      // print the resolved recipe and stop

@@ -46,7 +46,8 @@ Recipe resume_recipe(const TrainArgs& a) {
     DENDRITE_CHECK(given.name == r.name, "--resume {}: the run is of recipe '{}', not '{}'", a.resume, r.name,
                    given.name);
   }
-  const bool fixed = a.batch || a.lr || a.seed || a.out || a.limit_train || a.limit_test || !a.sets.empty();
+  const bool fixed =
+      a.batch || a.lr || a.seed || a.out || a.precision || a.limit_train || a.limit_test || !a.sets.empty();
   DENDRITE_CHECK(!fixed, "--resume {}: only --epochs and --threads may change when resuming ({} fixes the rest)",
                  a.resume, (fs::path(a.resume) / kConfigFile).string());
   if (a.epochs) r.train.epochs = *a.epochs;
@@ -72,6 +73,7 @@ int g2p_train_command(const TrainArgs& args, std::ostream& out, bool terminal) {
     return 0;
   }
   if (recipe.train.threads > 0) set_num_threads(static_cast<int>(recipe.train.threads));
+  const kernels::ScopedMathPrecision precision(math_precision_of(recipe.train));
   const fs::path run_dir = recipe.train.out.empty() ? default_run_dir(recipe.name) : fs::path(recipe.train.out);
   if (resume) {
     DENDRITE_CHECK(fs::exists(run_dir / "last"), "--resume {}: the run has no checkpoint (no last/)", args.resume);

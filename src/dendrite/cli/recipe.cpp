@@ -252,4 +252,9 @@ std::string to_toml(const Recipe& recipe) {
   return out;
 }
 
+kernels::MathPrecision math_precision_of(const TrainRecipe& train) {
+  if (train.precision.empty()) return kernels::math_precision();
+  return kernels::parse_math_precision(train.precision, "key 'train.precision'");
+}
+
 }  // namespace dendrite::cli

@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dendrite/kernels/precision.h"
+
 namespace dendrite::cli {
 
 struct ModelRecipe {
@@ -103,6 +105,7 @@ struct TrainRecipe {
   int64_t batch = 128;
   int64_t eval_batch = 1000;
   int64_t threads = 0;  // 0: every core
+  std::string precision = "";  // matrix products: "f32" or "bf16"; "": DENDRITE_PRECISION, else f32
   int64_t seed = 1;
   std::string out = "";  // the run directory; "" for runs/<name> (or runs/<name>-2, ... when taken)
   double label_smoothing = 0.0;
@@ -113,6 +116,9 @@ struct TrainRecipe {
 
   bool operator==(const TrainRecipe&) const = default;
 };
+
+// The recipe's train.precision, or the process-wide setting (DENDRITE_PRECISION) when it is "".
+kernels::MathPrecision math_precision_of(const TrainRecipe& train);
 
 struct DecodeRecipe {
   int64_t beam = 5;             // beam width for sequence outputs; 1: greedy

@@ -111,6 +111,7 @@ void check_train(const Checker& c, const TrainRecipe& t) {
   c.at_least<int64_t>("train.batch", t.batch, 1);
   c.at_least<int64_t>("train.eval_batch", t.eval_batch, 1);
   c.at_least<int64_t>("train.threads", t.threads, 0);
+  if (!t.precision.empty()) c.choice("train.precision", t.precision, {"f32", "bf16"});
   c.at_least<int64_t>("train.seed", t.seed, 0);
   c.in_range("train.label_smoothing", t.label_smoothing, 0.0, 1.0);
   c.at_least<int64_t>("train.log_every", t.log_every, 0);

@@ -94,6 +94,9 @@ const std::vector<Key>& table() {
       key("train", "batch", &R::train, &T::batch, "training batch size"),
       key("train", "eval_batch", &R::train, &T::eval_batch, "evaluation batch size"),
       key("train", "threads", &R::train, &T::threads, "compute threads; 0: every core"),
+      key("train", "precision", &R::train, &T::precision,
+          "matrix products and convolutions: f32, or bf16 inputs with f32 accumulation (docs/performance.md); "
+          "\"\": DENDRITE_PRECISION, else f32"),
       key("train", "seed", &R::train, &T::seed, "seeds initialisation, shuffling, augmentation and dropout"),
       key("train", "out", &R::train, &T::out, "run directory; \"\": runs/<name>"),
       key("train", "label_smoothing", &R::train, &T::label_smoothing, "cross-entropy label smoothing"),

@@ -39,7 +39,8 @@ Resolved resolve_resume(const TrainArgs& a) {
     DENDRITE_CHECK(given.name == r.recipe.name, "--resume {}: the run is of recipe '{}', not '{}'", a.resume,
                    r.recipe.name, given.name);
   }
-  const bool fixed = a.batch || a.lr || a.seed || a.out || a.limit_train || a.limit_test || !a.sets.empty();
+  const bool fixed =
+      a.batch || a.lr || a.seed || a.out || a.precision || a.limit_train || a.limit_test || !a.sets.empty();
   DENDRITE_CHECK(!fixed, "--resume {}: only --epochs and --threads may change when resuming ({} fixes the rest)",
                  a.resume, r.source);
   if (a.epochs) r.recipe.train.epochs = *a.epochs;
@@ -122,6 +123,7 @@ int train_local(const Resolved& r, const TrainArgs& args, std::ostream& out, boo
   const bool ps = comm && dist::is_parameter_server(d.mode);
   const int workers = ps ? ranks - d.servers : ranks;
   if (recipe.train.threads > 0) set_num_threads(static_cast<int>(recipe.train.threads));
+  const kernels::ScopedMathPrecision precision(math_precision_of(recipe.train));
 
   if (ps && rank >= workers) {  // a parameter-server shard: no data, no training loop
     manual_seed(static_cast<uint64_t>(recipe.train.seed));
@@ -223,6 +225,7 @@ void apply_train_flags(Recipe& r, const TrainArgs& a) {
   if (a.lr) r.optim.lr = *a.lr;
   if (a.threads) r.train.threads = *a.threads;
   if (a.seed) r.train.seed = *a.seed;
+  if (a.precision) r.train.precision = *a.precision;
   if (a.out) r.train.out = *a.out;
   if (a.limit_train) r.data.limit_train = *a.limit_train;
   if (a.limit_test) r.data.limit_test = *a.limit_test;
