@@ -14,9 +14,16 @@
 
 #include "dendrite/core/random.h"
 #include "dendrite/kernels/registry.h"
+#include "kernels/backend_compare.h"
 
 namespace dendrite::kernels {
 namespace {
+
+using testing::clone;
+using testing::columns;
+using testing::expect_close;
+using testing::random;
+using testing::values;
 
 struct Case {
   int64_t steps = 3, batch = 5, hidden = 7, t = 1;
@@ -27,45 +34,6 @@ struct Case {
 std::string describe(const Case& k) {
   return fmt::format("T {} B {} H {} t {} sum {} save {} in_place {} shared_rows {} lengths {}", k.steps, k.batch,
                      k.hidden, k.t, k.sum, k.save, k.in_place, k.shared_rows, k.lengths.size());
-}
-
-TensorBase random(const Shape& shape, DType dtype, Generator& gen, double scale = 1.0) {
-  TensorBase t = TensorBase::empty(shape, dtype);
-  fill_normal(t, 0.0, scale, gen);
-  return t;
-}
-
-// A contiguous copy of a contiguous tensor.
-TensorBase clone(const TensorBase& t) {
-  if (!t.defined()) return {};
-  TensorBase c = TensorBase::empty(t.shape(), t.dtype());
-  std::memcpy(c.raw_data(), t.raw_data(), static_cast<size_t>(t.numel()) * element_size(t.dtype()));
-  return c;
-}
-
-std::vector<double> values(const TensorBase& t) {
-  std::vector<double> v(static_cast<size_t>(t.numel()));
-  visit_dtype(t.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    const T* p = static_cast<const T*>(t.raw_data());
-    for (size_t i = 0; i < v.size(); ++i) v[i] = convert<double>(p[i]);
-  });
-  return v;
-}
-
-void expect_close(const TensorBase& got, const TensorBase& want, const std::string& what) {
-  ASSERT_EQ(got.defined(), want.defined()) << what;
-  if (!got.defined()) return;
-  const std::vector<double> g = values(got), w = values(want);
-  const double tol = got.dtype() == DType::f32 ? 2e-6 : 1e-13;
-  for (size_t i = 0; i < g.size(); ++i) {
-    ASSERT_NEAR(g[i], w[i], tol * (1.0 + std::abs(w[i]))) << what << ", element " << i;
-  }
-}
-
-// [B, W] columns [from, from + width) of a buffer.
-TensorBase columns(const TensorBase& m, int64_t from, int64_t width) {
-  return m.as_strided({m.size(0), width}, m.strides(), m.offset() + from * m.stride(1));
 }
 
 // The state buffers of one backend: h and c each [B, H], either alone or as the two halves of

@@ -49,10 +49,12 @@ enum class OpId : uint8_t {
   batch_norm_backward,   // gx (and gweight, gbias) of batch_norm_forward, batch or fixed statistics
   lstm_forward,          // one LSTM time step's gate nonlinearities and state update, rows of a batch
   lstm_backward,         // dgates and dc of lstm_forward from its saved activations
+  gru_forward,           // one GRU time step's gate nonlinearities and state update, rows of a batch
+  gru_backward,          // dgx, dgh and dh of gru_forward, recomputing its gates
   count
 };
 inline constexpr int kNumOps = static_cast<int>(OpId::count);
-static_assert(kNumOps == 25, "a kernel op was added: add its KernelTraits below, its reference "
+static_assert(kNumOps == 27, "a kernel op was added: add its KernelTraits below, its reference "
                              "kernel, and its entry in the conformance table");
 
 template <OpId> struct KernelTraits;
@@ -198,6 +200,30 @@ template <> struct KernelTraits<OpId::lstm_backward> {
   using Fn = void (*)(const TensorBase& acts, const TensorBase& c_prev, const TensorBase& dh, const TensorBase& dh2,
                       const TensorBase& dc, int64_t t, std::span<const int64_t> lengths, const TensorBase& dgates,
                       const TensorBase& dc_out);
+};
+
+// The GRU cell's elementwise part (Cho et al. 2014) in PyTorch's formulation, where the reset gate
+// scales the recurrent projection of the candidate, bias included, over the B rows of a batch; H
+// is the hidden size, gates in the order r, z, n. gx = x W_ih^T + b_ih and gh = h W_hh^T + b_hh
+// are the two projections (matmul kernels):
+//   r = sigmoid(gx_r + gh_r),  z = sigmoid(gx_z + gh_z),  n = tanh(gx_n + r * gh_n)
+//   h' = (1 - z) * n + z * h
+// and its gradient, with dh' the gradient of h':
+//   dn = dh' (1 - z) (1 - n^2),  dz = dh' (h - n) z (1 - z),  dr = dn gh_n r (1 - r)
+//   dgx = (dr, dz, dn),  dgh = (dr, dz, r dn),  dh = dh' z
+// Every operand is [B, W] with unit stride along W and any row stride. The backward recomputes
+// r, z and n from gx, gh and h, which autograd keeps anyway, rather than a saved copy.
+template <> struct KernelTraits<OpId::gru_forward> {
+  static constexpr const char* name = "gru_forward";
+  // gx, gh [B, 3H]; h [B, H]. Writes h_out [B, H] = h', which may be h.
+  using Fn = void (*)(const TensorBase& gx, const TensorBase& gh, const TensorBase& h, const TensorBase& h_out);
+};
+template <> struct KernelTraits<OpId::gru_backward> {
+  static constexpr const char* name = "gru_backward";
+  // gx, gh [B, 3H] and h [B, H] as the forward read them; dh_out [B, H] the gradient of h'. Writes
+  // dgx, dgh [B, 3H] and dh [B, H], the gradient of h, which may be dh_out.
+  using Fn = void (*)(const TensorBase& gx, const TensorBase& gh, const TensorBase& h, const TensorBase& dh_out,
+                      const TensorBase& dgx, const TensorBase& dgh, const TensorBase& dh);
 };
 
 }  // namespace dendrite::kernels

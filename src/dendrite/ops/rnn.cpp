@@ -1,11 +1,8 @@
 // Recurrent cells: the GEMMs go through linear(); the gate nonlinearities and the state update are
-// one fused pass forward and one backward. The LSTM's are the lstm_forward / lstm_backward kernels
-// (kernels/ops.h, shared with ops/lstm_layer.cpp); the GRU's loops still live here, the same on
-// every backend (plain C++ over contiguous rows). The conformance tests check both against the
-// same cells composed from primitive ops (tests/ops/rnn_test.cpp).
+// one fused kernel forward and one backward: lstm_forward / lstm_backward (kernels/ops.h, shared
+// with ops/lstm_layer.cpp) and gru_forward / gru_backward. The conformance tests check both cells
+// against the same cells composed from primitive ops (tests/ops/rnn_test.cpp).
 #include "dendrite/ops/rnn.h"
-
-#include <cmath>
 
 #include "dendrite/kernels/registry.h"
 #include "dendrite/ops/checks.h"
@@ -19,20 +16,6 @@ namespace {
 using Grads = std::vector<TensorBase>;
 using kernels::dispatch;
 using kernels::OpId;
-
-// Rows are independent; threads pay off only for large batches of wide states.
-constexpr int64_t kParallelElements = 1 << 15;
-
-template <typename T>
-T sigmoid_of(T x) {
-  return T(1) / (T(1) + std::exp(-x));
-}
-
-// tanh through exp, as the LSTM kernels compute it (kernels/cpu/lstm.cpp).
-template <typename T>
-T tanh_of(T x) {
-  return T(1) - T(2) / (std::exp(T(2) * x) + T(1));
-}
 
 // A contiguous, history-free handle on the same values (a copy only when x is strided).
 Tensor dense(const TensorBase& x) { return Tensor(x.alias()).contiguous(); }
@@ -52,64 +35,6 @@ void check_state(const char* op, const Tensor& t, const char* what, int64_t batc
 // Columns [from, from + width) of a [rows, cols] matrix, as a history-free view.
 TensorBase columns(const TensorBase& m, int64_t from, int64_t width) {
   return m.as_strided({m.size(0), width}, m.strides(), m.offset() + from * m.stride(1));
-}
-
-// --- GRU ------------------------------------------------------------------------------------
-
-template <typename T>
-void gru_forward_rows(const T* gx, const T* gh, const T* h, T* out, int64_t batch, int64_t hidden) {
-  const int64_t n = batch * hidden;
-#pragma omp parallel for if (n > kParallelElements)
-  for (int64_t b = 0; b < batch; ++b) {
-    const T* x = gx + b * 3 * hidden;
-    const T* s = gh + b * 3 * hidden;
-    const T* hb = h + b * hidden;
-    T* o = out + b * hidden;
-    for (int64_t j = 0; j < hidden; ++j) {
-      const T r = sigmoid_of(x[j] + s[j]), z = sigmoid_of(x[hidden + j] + s[hidden + j]);
-      const T nn = tanh_of(x[2 * hidden + j] + r * s[2 * hidden + j]);
-      o[j] = (T(1) - z) * nn + z * hb[j];
-    }
-  }
-}
-
-template <typename T>
-void gru_backward_rows(const T* gx, const T* gh, const T* h, const T* grad, T* dgx, T* dgh, T* dh, int64_t batch,
-                       int64_t hidden) {
-  const int64_t n = batch * hidden;
-#pragma omp parallel for if (n > kParallelElements)
-  for (int64_t b = 0; b < batch; ++b) {
-    const T* x = gx + b * 3 * hidden;
-    const T* s = gh + b * 3 * hidden;
-    const T* hb = h + b * hidden;
-    const T* g = grad + b * hidden;
-    T* dx = dgx + b * 3 * hidden;
-    T* ds = dgh + b * 3 * hidden;
-    T* dhb = dh + b * hidden;
-    for (int64_t j = 0; j < hidden; ++j) {
-      const T r = sigmoid_of(x[j] + s[j]), z = sigmoid_of(x[hidden + j] + s[hidden + j]);
-      const T nn = tanh_of(x[2 * hidden + j] + r * s[2 * hidden + j]);
-      const T dn = g[j] * (T(1) - z) * (T(1) - nn * nn);
-      const T dz = g[j] * (hb[j] - nn) * z * (T(1) - z);
-      const T dr = dn * s[2 * hidden + j] * r * (T(1) - r);
-      dx[j] = dr;
-      ds[j] = dr;
-      dx[hidden + j] = dz;
-      ds[hidden + j] = dz;
-      dx[2 * hidden + j] = dn;
-      ds[2 * hidden + j] = dn * r;
-      dhb[j] = g[j] * z;
-    }
-  }
-}
-
-template <typename F>
-void for_float(DType dtype, F&& f) {
-  if (dtype == DType::f32) {
-    f(float{});
-  } else {
-    f(double{});
-  }
 }
 
 void check_weights(const char* op, const Tensor& x, const Tensor& h, const Tensor& w_ih, const Tensor& w_hh,
@@ -183,20 +108,13 @@ Tensor gru_pointwise(const Tensor& gx, const Tensor& gh, const Tensor& h) {
 
   const Tensor x = dense(gx), s = dense(gh), hh = dense(h);
   Tensor out = empty({batch, hidden}, gx.dtype());
-  for_float(gx.dtype(), [&](auto tag) {
-    using T = decltype(tag);
-    gru_forward_rows<T>(x.data_ptr<T>(), s.data_ptr<T>(), hh.data_ptr<T>(), out.data_ptr<T>(), batch, hidden);
-  });
+  dispatch<OpId::gru_forward>(gx.dtype())(x, s, hh, out);
   if (autograd::should_record({&gx, &gh, &h})) {
     autograd::record(op, out, {gx, gh, h}, [x, s, hh, batch, hidden](const TensorBase& g) -> Grads {
       const Tensor grad = dense(g);
       Tensor dgx = empty({batch, 3 * hidden}, x.dtype()), dgh = empty({batch, 3 * hidden}, x.dtype());
       Tensor dh = empty({batch, hidden}, x.dtype());
-      for_float(x.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        gru_backward_rows<T>(x.data_ptr<T>(), s.data_ptr<T>(), hh.data_ptr<T>(), grad.data_ptr<T>(), dgx.data_ptr<T>(),
-                             dgh.data_ptr<T>(), dh.data_ptr<T>(), batch, hidden);
-      });
+      dispatch<OpId::gru_backward>(x.dtype())(x, s, hh, grad, dgx, dgh, dh);
       return {dgx, dgh, dh};
     });
   }

@@ -8,25 +8,11 @@
 
 #include "dendrite/core/threading.h"
 #include "dendrite/kernels/cpu/cpu.h"
-// Vector variants of exp for the `omp simd` loops (glibc's libmvec): the gate nonlinearities are
-// the only non-GEMM work of a recurrent step that grows with the state.
-#include "dendrite/kernels/cpu/loops_libmvec.h"
+#include "dendrite/kernels/cpu/loops_gates.h"
 
 namespace dendrite::kernels::cpu {
 
 namespace {
-
-template <typename T>
-inline T sigmoid_of(T x) {
-  return T(1) / (T(1) + std::exp(-x));
-}
-
-// tanh through exp, which vectorises where libm's tanhf (through expm1f) measured as the largest
-// single cost of an LSTM training step. Absolute error stays at the type's epsilon.
-template <typename T>
-inline T tanh_of(T x) {
-  return T(1) - T(2) / (std::exp(T(2) * x) + T(1));
-}
 
 // Reads p[k] (+ q[k] with kSum): the sum of two halves of a projection without a pass of its own.
 template <bool kSum, typename T>

@@ -17,6 +17,7 @@ void register_softmax(Registry& registry);      // softmax, cross-entropy
 void register_indexing(Registry& registry);     // index_select/add, gather, scatter_add
 void register_normalization(Registry& registry);  // batch_norm stats/forward/backward
 void register_lstm(Registry& registry);           // lstm_forward/backward
+void register_gru(Registry& registry);            // gru_forward/backward
 
 // The scalar math every backend must agree with, in double precision.
 double apply_unary(UnaryOp op, double x);

@@ -13,6 +13,7 @@ void register_reference_backend(Registry& registry) {
   reference::register_indexing(registry);
   reference::register_normalization(registry);
   reference::register_lstm(registry);
+  reference::register_gru(registry);
 }
 
 }  // namespace dendrite::kernels
