@@ -28,19 +28,18 @@ Tensor dropout_mask(const Shape& shape, DType dtype, double keep, double scale, 
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double> || std::is_same_v<T, bf16> ||
                   std::is_same_v<T, f16>) {
       T* const p = mask.data_ptr<T>();
-      const T kept = convert<T>(scale), dropped = convert<T>(0.0);
+      const T kept = convert<T>(scale);
       // uniform = k * 2^-53 with k the draw's top 53 bits, and k * 2^-53 < keep exactly when
       // k < ceil(keep * 2^53): one integer compare, the same decision as the double one, and
       // branch-free (a branch on a 10% event mispredicted often enough to double the cost).
       const auto threshold = static_cast<uint64_t>(std::ceil(keep * 0x1.0p53));
-      parallel_for(0, n, kParallelGrain, [p, kept, dropped, threshold, base](int64_t lo, int64_t hi) {
-        static_cast<void>(dropped);  // used by the 16-bit types only
+      parallel_for(0, n, kParallelGrain, [p, kept, threshold, base](int64_t lo, int64_t hi) {
         for (int64_t i = lo; i < hi; ++i) {
           const bool keep_it = (Generator::at(base, static_cast<uint64_t>(i)) >> 11) < threshold;
           if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
             p[i] = static_cast<T>(keep_it) * kept;  // a multiply, where GCC made `?:` a branch
           } else {
-            p[i] = keep_it ? kept : dropped;
+            p[i] = keep_it ? kept : T{};  // T{} is +0
           }
         }
       });
