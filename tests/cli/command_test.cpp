@@ -109,6 +109,18 @@ TEST_F(Command, TrainWritesARunThatEvalAndPredictUse) {
   EXPECT_THAT(r.out, ::testing::ContainsRegex("a\\.png: [A-Za-z/ -]+ [01]\\.[0-9]{3}, [A-Za-z/ -]+ [01]\\.[0-9]{3}"));
 }
 
+TEST_F(Command, EnsembleIsForSequenceRunsOnly) {
+  ASSERT_EQ(run(train_args(1)).status, 0);
+  for (const std::string command : {"eval", "predict"}) {
+    std::vector<std::string> args{command, run_dir(), "--ensemble", run_dir()};
+    if (command == "predict") args.push_back((tmp_ / "a.png").string());
+    Result r = run(args);
+    EXPECT_EQ(r.status, 1) << command;
+    EXPECT_THAT(r.err, HasSubstr("--ensemble: only g2p runs decode as an ensemble; " + run_dir() + " is a mlp run"))
+        << command;
+  }
+}
+
 TEST_F(Command, ResumeExtendsARunAndMatchesAnUninterruptedOne) {
   // Without a schedule (whose length follows the epochs) one epoch resumed to two must give the
   // weights of two epochs in one go, bit for bit: seeds, data order, dropout and optimiser state

@@ -157,6 +157,52 @@ TEST_F(G2PCommand, EvalAcceptsARunWhoseConfigPredatesTheTransformerKeys) {
 }
 
 // The same commands on the Transformer architecture (a tiny one: the suite must stay fast).
+// The line of `dendrite eval` with the four test scores.
+std::string scores_line(const std::string& out) {
+  const size_t at = out.find("test_greedy_wer ");
+  return at == std::string::npos ? "" : out.substr(at, out.find('\n', at) - at);
+}
+
+TEST_F(G2PCommand, EvalEnsembleOfARunWithItselfScoresAsTheRun) {
+  Result alone = run({"eval", run_dir()});
+  Result twice = run({"eval", run_dir(), "--ensemble", run_dir()});
+  ASSERT_EQ(alone.status, 0) << alone.err;
+  ASSERT_EQ(twice.status, 0) << twice.err;
+  EXPECT_THAT(twice.out, HasSubstr(fmt::format("ensemble of 2 models: {}, {}", run_dir(), run_dir())));
+  EXPECT_FALSE(scores_line(alone.out).empty()) << alone.out;
+  // The mean of two equal distributions is that distribution: the same words, the same scores.
+  EXPECT_EQ(scores_line(twice.out), scores_line(alone.out));
+}
+
+TEST_F(G2PCommand, PredictEnsembleKeepsTheWordsPositional) {
+  Result r = run({"predict", run_dir(), "--ensemble", run_dir(), "abc", "fed"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("abc  "));
+  EXPECT_THAT(r.out, HasSubstr("fed  "));
+}
+
+TEST_F(G2PCommand, EnsembleOfRunsWithOtherVocabulariesNamesTheFile) {
+  // The same phonemes in another order: the model loads, but its ids mean other phonemes.
+  const fs::path other = tmp_->path() / "reordered";
+  fs::copy(run_dir(), other, fs::copy_options::recursive);
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(other / "phonemes.txt");
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  ASSERT_GE(lines.size(), 6u);
+  std::swap(lines[lines.size() - 1], lines[lines.size() - 2]);
+  {
+    std::ofstream out(other / "phonemes.txt");
+    for (const std::string& line : lines) out << line << '\n';
+  }
+  Result r = run({"eval", run_dir(), "--ensemble", other.string()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.err, HasSubstr(fmt::format("--ensemble {}: its phonemes.txt differs from {}'s (every model must "
+                                           "write the same phonemes)",
+                                           other.string(), run_dir())));
+}
+
 class G2PTransformerCommand : public TrainedOnce<G2PTransformerCommand> {
  protected:
   static void SetUpTestSuite() {

@@ -88,6 +88,10 @@ void add_eval(CLI::App& app, EvalArgs& a) {
   optional_option(eval, "--threads", a.threads, "compute threads", "N");
   optional_option(eval, "--batch", a.batch, "evaluation batch size", "N");
   optional_option(eval, "--limit-test", a.limit_test, "evaluate on the first N test examples only", "N");
+  eval->add_option("--ensemble", a.ensemble,
+                   "g2p runs: decode with this run's model too, averaging the models' probabilities (repeatable)")
+      ->type_name("RUN")
+      ->allow_extra_args(false);
 }
 
 void add_predict(CLI::App& app, PredictArgs& a) {
@@ -102,6 +106,11 @@ void add_predict(CLI::App& app, PredictArgs& a) {
   optional_option(predict, "--threads", a.threads, "compute threads", "N");
   optional_option(predict, "--beam", a.beam, "g2p runs: beam width (1: greedy; default decode.beam)", "K");
   optional_option(predict, "--nbest", a.nbest, "g2p runs: pronunciations shown per word (default decode.nbest)", "N");
+  predict
+      ->add_option("--ensemble", a.ensemble,
+                   "g2p runs: decode with this run's model too, averaging the models' probabilities (repeatable)")
+      ->type_name("RUN")
+      ->allow_extra_args(false);  // one run per --ensemble, so the words after it stay positional
 }
 
 }  // namespace

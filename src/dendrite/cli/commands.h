@@ -32,6 +32,7 @@ struct EvalArgs {
   std::string run_dir;
   std::string checkpoint = "best";  // "best" (falls back to "last" when absent) or "last"
   std::optional<int64_t> threads, batch, limit_test;
+  std::vector<std::string> ensemble;  // g2p runs: more runs whose models decode together with run_dir's
 };
 
 struct PredictArgs {
@@ -43,6 +44,7 @@ struct PredictArgs {
   // Sequence runs (g2p): `files` are words; beam width and pronunciations shown per word (the
   // recipe's decode.beam and decode.nbest when absent).
   std::optional<int64_t> beam, nbest;
+  std::vector<std::string> ensemble;  // as EvalArgs::ensemble
 };
 
 struct Recipe;

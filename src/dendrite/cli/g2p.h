@@ -74,8 +74,15 @@ struct Pronouncer {
   Recipe recipe;
   data::Vocab graphemes, phonemes;
   std::shared_ptr<nn::Seq2SeqModel> model;
+  std::vector<std::string> runs;  // the run directories whose models `model` decodes with
 
   static Pronouncer load(const std::filesystem::path& run_dir, const std::string& checkpoint = "best");
+  // run_dir's model decoding together with the models of `others` (their checkpoint of the same
+  // name), as an nn::Seq2SeqEnsemble; run_dir's recipe sets the decoding options. Every run must
+  // have run_dir's vocabularies (an error names the run and the file that differs); words may be
+  // as long as the shortest model.max_length among them.
+  static Pronouncer load_ensemble(const std::filesystem::path& run_dir, const std::vector<std::string>& others,
+                                  const std::string& checkpoint = "best");
   // A word's letters as ids (upper-cased, as CMUdict spells); unknown letters go to `unknown`.
   // A word longer than model.max_length is an Error naming the limit.
   std::vector<int64_t> encode(const std::string& word, std::vector<std::string>* unknown) const;

@@ -150,7 +150,7 @@ int g2p_train_command(const TrainArgs& args, std::ostream& out, bool terminal) {
 
 int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
   set_threads(args.threads);
-  Pronouncer p = Pronouncer::load(args.run_dir, args.checkpoint);
+  Pronouncer p = Pronouncer::load_ensemble(args.run_dir, args.ensemble, args.checkpoint);
   if (args.batch) p.recipe.train.eval_batch = *args.batch;
   if (args.limit_test) p.recipe.data.limit_test = *args.limit_test;
   const G2PData g = load_g2p_data(p.recipe);
@@ -164,6 +164,8 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
   const train::DecodeScores beamed =
       train::evaluate_decoding(*p.model, g.data.test, std::max<int64_t>(1, batch / beam), beam, alpha, classes);
   out << fmt::format("{}: {} test words\n", p.recipe.name, greedy.words);
+  if (p.runs.size() > 1)
+    out << fmt::format("ensemble of {} models: {}\n", p.runs.size(), fmt::join(p.runs, ", "));
   out << fmt::format("greedy:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s)\n", 100 * greedy.wer, 100 * greedy.per,
                      greedy.words_per_sec);
   out << fmt::format("beam {}:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s)\n", beam, 100 * beamed.wer, 100 * beamed.per,
@@ -185,7 +187,7 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
 int g2p_predict_command(const PredictArgs& args, std::ostream& out, std::ostream& err) {
   DENDRITE_CHECK(!args.files.empty(), "predict: give at least one word");
   set_threads(args.threads);
-  Pronouncer p = Pronouncer::load(args.run_dir, args.checkpoint);
+  Pronouncer p = Pronouncer::load_ensemble(args.run_dir, args.ensemble, args.checkpoint);
   const int64_t nbest = args.nbest.value_or(p.recipe.decode.nbest);
   const int64_t beam = args.beam.value_or(std::max(p.recipe.decode.beam, nbest));
   DENDRITE_CHECK(beam >= 1, "--beam must be >= 1, got {}", beam);

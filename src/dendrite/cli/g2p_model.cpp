@@ -10,6 +10,7 @@
 #include "dendrite/cli/g2p.h"
 #include "dendrite/cli/run_dir.h"
 #include "dendrite/core/error.h"
+#include "dendrite/nn/seq2seq_ensemble.h"
 #include "dendrite/train/checkpoint.h"
 
 namespace dendrite::cli {
@@ -172,6 +173,27 @@ Pronouncer Pronouncer::load(const fs::path& run_dir, const std::string& checkpoi
   DENDRITE_CHECK(fs::exists(dir) || fs::exists(dir.string() + ".old"), "{}: the run has no checkpoint yet (no {}/)",
                  run_dir.string(), checkpoint);
   train::load_checkpoint(dir, *p.model, nullptr);
+  p.model->eval();
+  p.runs = {run_dir.string()};
+  return p;
+}
+
+Pronouncer Pronouncer::load_ensemble(const fs::path& run_dir, const std::vector<std::string>& others,
+                                     const std::string& checkpoint) {
+  Pronouncer p = load(run_dir, checkpoint);
+  if (others.empty()) return p;
+  std::vector<std::shared_ptr<nn::Seq2SeqModel>> members{p.model};
+  for (const std::string& other : others) {
+    Pronouncer q = load(other, checkpoint);
+    DENDRITE_CHECK(q.graphemes == p.graphemes, "--ensemble {}: its {} differs from {}'s (every model must read the "
+                   "same letters)", other, kGraphemesFile, run_dir.string());
+    DENDRITE_CHECK(q.phonemes == p.phonemes, "--ensemble {}: its {} differs from {}'s (every model must write the "
+                   "same phonemes)", other, kPhonemesFile, run_dir.string());
+    p.recipe.model.max_length = std::min(p.recipe.model.max_length, q.recipe.model.max_length);
+    members.push_back(q.model);
+    p.runs.push_back(other);
+  }
+  p.model = std::make_shared<nn::Seq2SeqEnsemble>(std::move(members));
   p.model->eval();
   return p;
 }

@@ -4,7 +4,8 @@
 //   layers        Linear, Conv2d, pooling, normalisation, Dropout, Embedding, activations
 //   sequences     LSTM, GRU and their cells (rnn.h), attention (attention.h), Seq2Seq with
 //                 greedy and beam-search decoding (seq2seq.h, decoding.h), pre-norm Transformer
-//                 layers with cached incremental decoding (transformer.h)
+//                 layers with cached incremental decoding (transformer.h), ensembles of
+//                 sequence models decoding as one (seq2seq_ensemble.h)
 //   Sequential    a chain of modules: Sequential{Linear(784, 512), ReLU(), Linear(512, 10)}
 //   init          Kaiming / Xavier initialisers, filling parameters in place
 //   losses        cross_entropy, mse_loss, binary_cross_entropy_with_logits
@@ -26,6 +27,7 @@
 #include "dendrite/nn/pooling.h"
 #include "dendrite/nn/rnn.h"
 #include "dendrite/nn/seq2seq.h"
+#include "dendrite/nn/seq2seq_ensemble.h"
 #include "dendrite/nn/seq2seq_model.h"
 #include "dendrite/nn/sequential.h"
 #include "dendrite/nn/size2.h"
