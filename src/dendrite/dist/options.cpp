@@ -25,6 +25,9 @@ Mode parse_mode(std::string_view text) {
 
 void validate(const Options& o, int ranks) {
   DENDRITE_CHECK(o.comm_timeout > 0, "--comm-timeout must be > 0 seconds, got {}", o.comm_timeout);
+  // From about 1 KiB (a bucket per parameter, in practice) to 4 GiB (one bucket for any model here).
+  DENDRITE_CHECK(o.bucket_mb >= 0.001 && o.bucket_mb <= 4096, "--bucket-mb must be in [0.001, 4096] MiB, got {}",
+                 o.bucket_mb);
   DENDRITE_CHECK(o.n_fetch >= 1 && o.n_push >= 1, "--n-fetch and --n-push must be >= 1, got {} and {}", o.n_fetch,
                  o.n_push);
   DENDRITE_CHECK(o.ps_optim == "adagrad" || o.ps_optim == "sgd", "--ps-optim: expected adagrad or sgd, got '{}'",
@@ -92,6 +95,8 @@ Options parse_options(int argc, const char* const* argv) {
       o.ps_optim = next();
     else if (arg == "--ps-lr")
       o.ps_lr = number(next());
+    else if (arg == "--bucket-mb")
+      o.bucket_mb = number(next());
     else if (arg == "--comm-timeout")
       o.comm_timeout = number(next());
     else if (arg == "--warm-start")

@@ -10,6 +10,8 @@
 //   --ps-lr X        the shards' learning rate (default: the recipe's)
 //   --staleness-lr   divide each gradient's learning rate by its staleness + 1
 //   --comm-timeout T seconds any blocking communication may wait, default 300
+//   --bucket-mb X    allreduce: gradients are all-reduced in buckets of about X MiB, each started as
+//                    soon as backward has filled it (default 1; PyTorch DDP's bucket_cap_mb)
 //   --deterministic  allreduce: sum gradients (and buffers) in rank order on every rank, so two
 //                    runs of the same job are bit-identical whatever MPI's algorithm (ordered_reduce.h)
 //   --warm-start K   ps-async: worker 0 trains alone for K steps before the others join (DistBelief)
@@ -43,6 +45,7 @@ struct Options {
   std::optional<double> ps_lr{};
   bool staleness_lr = false;
   double comm_timeout = kDefaultCommTimeout;
+  double bucket_mb = 1.0;
   bool deterministic = false;
   int warm_start = 0;
   int slow_rank = -1;  // none
