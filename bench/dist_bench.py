@@ -58,6 +58,8 @@ def parse():
     p.add_argument("--servers", type=int, default=1)
     p.add_argument("--ps-args", default="--ps-optim adagrad --ps-lr 0.01",
                    help="parameter-server flags (the shards' rule and lr)")
+    p.add_argument("--allreduce-args", default="",
+                   help="extra flags for Dendrite's allreduce runs, e.g. \"--bucket-mb 4\"")
     p.add_argument("--tta-timeout", type=float, default=600, help="seconds before a run counts as not reaching it")
     p.add_argument("--throughput-examples", type=int, default=7680, help="examples of the fixed-length run")
     p.add_argument("--w6-repeats", type=int, help="repeats of W6 (default: --repeats)")
@@ -89,6 +91,8 @@ def dendrite_cmd(args, mode, workers, train_args):
     extra = ["--dist", mode]
     if mode in PS_MODES:
         extra += ["--servers", str(args.servers)] + args.ps_args.split()
+    if mode == "allreduce":
+        extra += args.allreduce_args.split()
     return MPIRUN + ["-np", str(ranks)] + base + extra
 
 
