@@ -21,6 +21,7 @@
 #include <cstring>
 #include <vector>
 
+#include "bench_threads.h"
 #include "dendrite/dendrite.h"
 #include "dendrite/kernels/registry.h"
 
@@ -38,15 +39,7 @@ void report_bytes(benchmark::State& state, int64_t bytes_per_iteration) {
   state.SetBytesProcessed(state.iterations() * bytes_per_iteration);
 }
 
-// Sets the thread count for one benchmark run and restores it afterwards.
-class Threads {
- public:
-  explicit Threads(int64_t n) : previous_(dd::num_threads()) { dd::set_num_threads(static_cast<int>(n)); }
-  ~Threads() { dd::set_num_threads(previous_); }
-
- private:
-  int previous_;
-};
+using dd::bench::Threads;
 
 void kernel_add(benchmark::State& state) {
   Threads threads(state.range(0));

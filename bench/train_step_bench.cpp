@@ -3,7 +3,7 @@
 // 1 to 2 threads without the data pipeline around it (dendrite bench times W1/W2 with it).
 //
 //   forward_backward/rows/threads  forward, loss and backward of `rows` examples
-//   step/rows/threads              the whole step: zero_grad, forward_backward, SGD step
+//   step/rows/threads              the whole step: zero_grad, forward and backward, SGD step
 //   cnn_step/rows/threads          the same for W2's CNN with Adam
 //   sgd_step/threads               the optimiser's update of the 669,706 parameters alone, its
 //                                  operands in cache (in a real step they are not)
@@ -14,6 +14,7 @@
 //                      --benchmark_min_time=0.3 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
+#include "bench_threads.h"
 #include "dendrite/dendrite.h"
 
 namespace dd = dendrite;
@@ -34,68 +35,46 @@ dd::nn::Sequential cnn() {
                             dd::nn::Flatten(), dd::nn::Linear(1600, 128), dd::nn::ReLU(), dd::nn::Linear(128, 10)};
 }
 
-class Threads {
- public:
-  explicit Threads(int64_t n) : previous_(dd::num_threads()) { dd::set_num_threads(static_cast<int>(n)); }
-  ~Threads() { dd::set_num_threads(previous_); }
+using dd::bench::Threads;
 
- private:
-  int previous_;
-};
-
-// Forward, cross-entropy and backward; returns the loss.
-double forward_backward(dd::nn::Module& net, const dd::Tensor& x, const dd::Tensor& y) {
-  dd::Tensor loss = dd::nn::cross_entropy(net(x), y);
-  loss.backward();
-  return loss.item<double>();
-}
-
-void forward_backward(benchmark::State& state) {
+// Times steps on one fixed random batch of state.range(0) examples of shape `example`, with
+// state.range(1) threads: zero_grad, forward, cross-entropy, backward and, given an optimiser, its
+// step.
+void time_steps(benchmark::State& state, dd::nn::Module& net, dd::optim::Optimizer* opt, const dd::Shape& example) {
   const int64_t rows = state.range(0);
   Threads threads(state.range(1));
-  dd::nn::Sequential net = mlp();
+  dd::Shape shape{rows};
+  shape.insert(shape.end(), example.begin(), example.end());
   dd::Generator gen(2);
-  const dd::Tensor x = dd::rand({rows, 784}, dd::DType::f32, gen);
+  const dd::Tensor x = dd::rand(shape, dd::DType::f32, gen);
   const dd::Tensor y = dd::randint(0, 10, {rows}, dd::DType::i64, gen);
   for (auto _ : state) {
     net.zero_grad();
-    benchmark::DoNotOptimize(forward_backward(net, x, y));
+    dd::Tensor loss = dd::nn::cross_entropy(net(x), y);
+    loss.backward();
+    benchmark::DoNotOptimize(loss.item<double>());
+    if (opt != nullptr) opt->step();
   }
   state.SetItemsProcessed(state.iterations() * rows);
 }
 
-// The whole step as the Trainer takes it: zero_grad, forward and backward, SGD step.
+void forward_backward(benchmark::State& state) {
+  dd::nn::Sequential net = mlp();
+  time_steps(state, net, nullptr, {784});
+}
+
+// The whole step as the Trainer takes it.
 void step(benchmark::State& state) {
-  const int64_t rows = state.range(0);
-  Threads threads(state.range(1));
   dd::nn::Sequential net = mlp();
   dd::optim::SGD opt(net.named_parameters(), {.lr = 0.05, .momentum = 0.9});
-  dd::Generator gen(2);
-  const dd::Tensor x = dd::rand({rows, 784}, dd::DType::f32, gen);
-  const dd::Tensor y = dd::randint(0, 10, {rows}, dd::DType::i64, gen);
-  for (auto _ : state) {
-    opt.zero_grad();
-    benchmark::DoNotOptimize(forward_backward(net, x, y));
-    opt.step();
-  }
-  state.SetItemsProcessed(state.iterations() * rows);
+  time_steps(state, net, &opt, {784});
 }
 
-// W2's step: the CNN with Adam, batch `rows`.
+// W2's step: the CNN with Adam.
 void cnn_step(benchmark::State& state) {
-  const int64_t rows = state.range(0);
-  Threads threads(state.range(1));
   dd::nn::Sequential net = cnn();
   dd::optim::Adam opt(net.named_parameters(), {.lr = 1e-3});
-  dd::Generator gen(2);
-  const dd::Tensor x = dd::rand({rows, 1, 28, 28}, dd::DType::f32, gen);
-  const dd::Tensor y = dd::randint(0, 10, {rows}, dd::DType::i64, gen);
-  for (auto _ : state) {
-    opt.zero_grad();
-    benchmark::DoNotOptimize(forward_backward(net, x, y));
-    opt.step();
-  }
-  state.SetItemsProcessed(state.iterations() * rows);
+  time_steps(state, net, &opt, {1, 28, 28});
 }
 
 void sgd_step(benchmark::State& state) {
@@ -109,20 +88,14 @@ void sgd_step(benchmark::State& state) {
 
 }  // namespace
 
-BENCHMARK(forward_backward)
-    ->ArgNames({"rows", "threads"})
-    ->Args({128, 1})
-    ->Args({64, 1})
-    ->Args({128, 2})
-    ->Unit(benchmark::kMicrosecond)
-    ->UseRealTime();
-BENCHMARK(step)
-    ->ArgNames({"rows", "threads"})
-    ->Args({128, 1})
-    ->Args({64, 1})
-    ->Args({128, 2})
-    ->Unit(benchmark::kMicrosecond)
-    ->UseRealTime();
+// W1 at its batch of 128 on 1 and 2 threads, and half the batch on 1 thread (one thread's share).
+void w1_args(benchmark::internal::Benchmark* b) {
+  b->ArgNames({"rows", "threads"})->Args({128, 1})->Args({64, 1})->Args({128, 2});
+  b->Unit(benchmark::kMicrosecond)->UseRealTime();
+}
+
+BENCHMARK(forward_backward)->Apply(w1_args);
+BENCHMARK(step)->Apply(w1_args);
 BENCHMARK(cnn_step)
     ->ArgNames({"rows", "threads"})
     ->Args({64, 1})
