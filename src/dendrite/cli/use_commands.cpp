@@ -58,11 +58,16 @@ Tensor read_images(const std::vector<std::string>& files, const Recipe& recipe) 
   return stack(images);
 }
 
+// Ensembles are for sequence runs (g2p.h); a classification run named with --ensemble is an error.
+void refuse_ensemble(const std::vector<std::string>& ensemble, const std::string& run_dir) {
+  DENDRITE_CHECK(ensemble.empty(), "--ensemble: only g2p runs decode as an ensemble; {} is a {} run", run_dir,
+                 read_run_recipe(run_dir).model.architecture);
+}
+
 }  // namespace
 
 int eval_command(const EvalArgs& args, std::ostream& out) {
-  DENDRITE_CHECK(args.ensemble.empty(), "--ensemble: only g2p runs decode as an ensemble; {} is a {} run",
-                 args.run_dir, read_run_recipe(args.run_dir).model.architecture);
+  refuse_ensemble(args.ensemble, args.run_dir);
   Recipe recipe = read_run_recipe(args.run_dir);
   if (args.batch) recipe.train.eval_batch = *args.batch;
   if (args.limit_test) recipe.data.limit_test = *args.limit_test;
@@ -85,8 +90,7 @@ int eval_command(const EvalArgs& args, std::ostream& out) {
 int predict_command(const PredictArgs& args, std::ostream& out) {
   DENDRITE_CHECK(!args.files.empty(), "predict: give at least one PNG file");
   DENDRITE_CHECK(args.top >= 1, "--top must be >= 1, got {}", args.top);
-  DENDRITE_CHECK(args.ensemble.empty(), "--ensemble: only g2p runs decode as an ensemble; {} is a {} run",
-                 args.run_dir, read_run_recipe(args.run_dir).model.architecture);
+  refuse_ensemble(args.ensemble, args.run_dir);
   DENDRITE_CHECK(!args.threads || *args.threads >= 1, "--threads must be >= 1, got {}", args.threads.value_or(0));
   if (args.threads) set_num_threads(static_cast<int>(*args.threads));
   const Recipe recipe = read_run_recipe(args.run_dir);
