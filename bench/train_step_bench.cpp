@@ -30,9 +30,11 @@ dd::nn::Sequential mlp() {
 // W2's CNN on [N, 1, 28, 28] inputs.
 dd::nn::Sequential cnn() {
   dd::manual_seed(1);
+  // clang-format off
   return dd::nn::Sequential{dd::nn::Conv2d(1, 32, 3), dd::nn::ReLU(), dd::nn::MaxPool2d(2),
                             dd::nn::Conv2d(32, 64, 3), dd::nn::ReLU(), dd::nn::MaxPool2d(2),
                             dd::nn::Flatten(), dd::nn::Linear(1600, 128), dd::nn::ReLU(), dd::nn::Linear(128, 10)};
+  // clang-format on
 }
 
 using dd::bench::Threads;

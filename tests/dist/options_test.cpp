@@ -1,7 +1,8 @@
 // The dist flags as parse_options reads them and validate checks them.
+#include "dendrite/dist/options.h"
+
 #include <gtest/gtest.h>
 
-#include "dendrite/dist/options.h"
 #include "support/errors.h"
 
 namespace dendrite::dist {

@@ -39,7 +39,9 @@ TEST(Seq2SeqEnsemble, MeanOfProbabilities) {
   const Tensor low = tensor<float>({-1000.0f, -1001.0f}, {2});
   expect_near(mean_of_probabilities({low, low}), low, 1e-3);
   expect_near(mean_of_probabilities({a}), a, 0);
-  EXPECT_EQ(error_of([&] { mean_of_probabilities({a, low}); }),
+  EXPECT_EQ(error_of([&] {
+              mean_of_probabilities({a, low});
+            }),
             "ensemble: member 1 gives log-probabilities of shape [2] but member 0 gives [1, 3] (do the models share "
             "one target vocabulary?)");
 }
@@ -99,7 +101,9 @@ TEST(Seq2SeqEnsemble, BadMembers) {
   EXPECT_EQ(error_of([] { Seq2SeqEnsemble({tiny(1), nullptr}); }), "Seq2SeqEnsemble: model 1 is null");
   Seq2SeqEnsemble mismatched({tiny(1), tiny(2, 7)});
   auto d = mismatched.start_decoding(kSource, kLengths);
-  EXPECT_EQ(error_of([&] { d->step(tensor<int64_t>({1, 1}, {2})); }),
+  EXPECT_EQ(error_of([&] {
+              d->step(tensor<int64_t>({1, 1}, {2}));
+            }),
             "ensemble: member 1 gives log-probabilities of shape [2, 7] but member 0 gives [2, 9] (do the models "
             "share one target vocabulary?)");
 }

@@ -43,8 +43,7 @@ void add_dist_options(CLI::App* train, dist::Options& d) {
       ->type_name("RULE");
   optional_option(train, "--ps-lr", d.ps_lr, "parameter server: the shards' learning rate (default: optim.lr)", "X");
   train->add_flag("--staleness-lr", d.staleness_lr, "parameter server: divide each gradient's lr by its staleness");
-  train->add_option("--bucket-mb", d.bucket_mb, "allreduce: gradient bucket size in MiB (default 1)")
-      ->type_name("X");
+  train->add_option("--bucket-mb", d.bucket_mb, "allreduce: gradient bucket size in MiB (default 1)")->type_name("X");
   train->add_flag("--deterministic", d.deterministic,
                   "allreduce: sum in rank order on every rank, so repeated runs are bit-identical");
   train->add_option("--comm-timeout", d.comm_timeout, "seconds a rank waits for its peers before reporting (300)")

@@ -164,8 +164,7 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
   const train::DecodeScores beamed =
       train::evaluate_decoding(*p.model, g.data.test, std::max<int64_t>(1, batch / beam), beam, alpha, classes);
   out << fmt::format("{}: {} test words\n", p.recipe.name, greedy.words);
-  if (p.runs.size() > 1)
-    out << fmt::format("ensemble of {} models: {}\n", p.runs.size(), fmt::join(p.runs, ", "));
+  if (p.runs.size() > 1) out << fmt::format("ensemble of {} models: {}\n", p.runs.size(), fmt::join(p.runs, ", "));
   out << fmt::format("greedy:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s)\n", 100 * greedy.wer, 100 * greedy.per,
                      greedy.words_per_sec);
   out << fmt::format("beam {}:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s)\n", beam, 100 * beamed.wer, 100 * beamed.per,

@@ -185,10 +185,12 @@ Pronouncer Pronouncer::load_ensemble(const fs::path& run_dir, const std::vector<
   std::vector<std::shared_ptr<nn::Seq2SeqModel>> members{p.model};
   for (const std::string& other : others) {
     Pronouncer q = load(other, checkpoint);
-    DENDRITE_CHECK(q.graphemes == p.graphemes, "--ensemble {}: its {} differs from {}'s (every model must read the "
-                   "same letters)", other, kGraphemesFile, run_dir.string());
-    DENDRITE_CHECK(q.phonemes == p.phonemes, "--ensemble {}: its {} differs from {}'s (every model must write the "
-                   "same phonemes)", other, kPhonemesFile, run_dir.string());
+    DENDRITE_CHECK(q.graphemes == p.graphemes,
+                   "--ensemble {}: its {} differs from {}'s (every model must read the same letters)",
+                   other, kGraphemesFile, run_dir.string());
+    DENDRITE_CHECK(q.phonemes == p.phonemes,
+                   "--ensemble {}: its {} differs from {}'s (every model must write the same phonemes)",
+                   other, kPhonemesFile, run_dir.string());
     p.recipe.model.max_length = std::min(p.recipe.model.max_length, q.recipe.model.max_length);
     members.push_back(q.model);
     p.runs.push_back(other);

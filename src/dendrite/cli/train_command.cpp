@@ -141,9 +141,10 @@ int train_local(const Resolved& r, const TrainArgs& args, std::ostream& out, boo
   if (comm && d.mode == dist::Mode::allreduce) {
     DENDRITE_CHECK(recipe.train.batch % ranks == 0, "--dist allreduce: the batch {} must divide among {} ranks",
                    recipe.train.batch, ranks);
-    strategy =
-        std::make_unique<dist::DataParallel>(comm, *model, dist::ReducerOptions{.bucket_bytes = static_cast<int64_t>(d.bucket_mb * (1 << 20)),
-                                                                 .deterministic = d.deterministic});
+    strategy = std::make_unique<dist::DataParallel>(
+        comm, *model,
+        dist::ReducerOptions{.bucket_bytes = static_cast<int64_t>(d.bucket_mb * (1 << 20)),
+                             .deterministic = d.deterministic});
   } else if (ps) {
     strategy = std::make_unique<dist::ParameterServerWorker>(comm, *model, d);
   }

@@ -1,9 +1,9 @@
 #include "dendrite/nn/seq2seq_ensemble.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "dendrite/core/error.h"
 #include "dendrite/ops/elementwise.h"
@@ -65,7 +65,7 @@ Tensor Seq2SeqEnsemble::forward_teacher(const Tensor& source, const std::vector<
 }
 
 std::unique_ptr<StepDecoder> Seq2SeqEnsemble::start_decoding(const Tensor& source,
-                                                            const std::vector<int64_t>& lengths) {
+                                                             const std::vector<int64_t>& lengths) {
   std::vector<std::unique_ptr<StepDecoder>> decoders;
   decoders.reserve(members_.size());
   for (auto& m : members_) decoders.push_back(m->start_decoding(source, lengths));
