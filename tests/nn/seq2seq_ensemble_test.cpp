@@ -98,6 +98,7 @@ TEST(Seq2SeqEnsemble, AModelWithItselfFindsTheSameHypotheses) {
 
 TEST(Seq2SeqEnsemble, BadMembers) {
   EXPECT_EQ(error_of([] { Seq2SeqEnsemble({}); }), "Seq2SeqEnsemble: needs at least one model");
+  EXPECT_EQ(error_of([] { mean_of_probabilities({}); }), "mean_of_probabilities: no log-probabilities given");
   EXPECT_EQ(error_of([] { Seq2SeqEnsemble({tiny(1), nullptr}); }), "Seq2SeqEnsemble: model 1 is null");
   Seq2SeqEnsemble mismatched({tiny(1), tiny(2, 7)});
   auto d = mismatched.start_decoding(kSource, kLengths);
