@@ -12,6 +12,10 @@
 // matmul primitive copies the whole of b into its blocked layout on every call, which costs more
 // than the product itself when a has one row (784x512 weights: 46 us per call against 21 us for
 // sgemm, one thread; docs/performance.md, W5).
+//
+// When the caller declared b constant (kernels/constant_operand.h: a recurrent layer's W_hh over
+// the time steps), b is packed into the primitive's own layout once per declaration and every
+// call reads the packed copy; under bf16 the bf16 copy of b is likewise made once.
 #include <algorithm>
 #include <array>
 #include <optional>
@@ -20,6 +24,7 @@
 #include <vector>
 
 #include "dendrite/core/strided_loop.h"
+#include "dendrite/kernels/constant_operand.h"
 #include "dendrite/kernels/cpu/cpu.h"
 #include "dendrite/kernels/cpu/onednn_cache.h"
 #include "dendrite/kernels/cpu/onednn_engine.h"
@@ -33,6 +38,7 @@ using dnnl::memory;
 
 constexpr int64_t kMatmulKey = 1;
 constexpr int64_t kMatmulBf16Key = 2;
+constexpr int64_t kMatmulPackedKey = 3;
 
 // One batch axis with its stride in a, b and out.
 struct BatchAxis {
@@ -213,6 +219,83 @@ bool run_matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias
   return true;
 }
 
+// ---- products with a packed constant b ----
+
+struct PackedPlan {
+  dnnl::matmul primitive;
+  dnnl::reorder pack;  // b as the caller lays it out -> the layout the primitive chose
+  memory::desc a, b, packed, bias, out;
+  std::string error;  // why no plan exists (oneDNN refused, or only its reference loop)
+};
+
+PackedPlan make_packed_plan(const OperandLayout& a, const OperandLayout& b, const OperandLayout& out, bool has_bias) {
+  PackedPlan plan;
+  try {
+    plan.a = onednn::f32_desc(a.dims, a.strides);
+    plan.b = onednn::f32_desc(b.dims, b.strides);
+    plan.out = onednn::f32_desc(out.dims, out.strides);
+    const memory::desc any(b.dims, memory::data_type::f32, memory::format_tag::any);
+    std::optional<dnnl::matmul::desc> desc;
+    if (has_bias) {
+      plan.bias = onednn::f32_dense_desc({1, out.dims.back()});
+      desc.emplace(plan.a, any, plan.bias, plan.out);
+    } else {
+      desc.emplace(plan.a, any, plan.out);
+    }
+    dnnl::matmul::primitive_desc pd(*desc, onednn::engine());
+    if (std::string(pd.impl_info_str()).starts_with("ref")) {
+      plan.error = "only oneDNN's reference loop";
+      return plan;
+    }
+    plan.packed = pd.weights_desc();
+    plan.pack = dnnl::reorder(dnnl::reorder::primitive_desc(onednn::engine(), plan.b, onednn::engine(), plan.packed));
+    plan.primitive = dnnl::matmul(pd);
+  } catch (const dnnl::error& e) {
+    plan.error = e.what();
+  }
+  return plan;
+}
+
+onednn::PrimitiveCache<PackedPlan>& packed_plan_cache() {
+  static onednn::PrimitiveCache<PackedPlan> cache;
+  return cache;
+}
+
+// out = a @ b (+ bias) for 2-D operands, b packed once into `conversions`; false (nothing
+// written) when the product does not qualify, so the caller runs it unpacked.
+bool run_packed_matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias, const TensorBase& out,
+                       ConversionCache& conversions) {
+  if (out.dim() != 2 || !out.is_contiguous()) return false;
+  const int64_t M = out.shape()[0], N = out.shape()[1], K = a.shape()[1];
+  const OperandLayout la = layout(M, K, a.stride(0), a.stride(1), std::nullopt, 0);
+  const OperandLayout lb = layout(K, N, b.stride(0), b.stride(1), std::nullopt, 0);
+  const OperandLayout lo = layout(M, N, N, 1, std::nullopt, 0);
+  onednn::PrimitiveKey key(kMatmulPackedKey);
+  key.add(la.dims).add(la.strides).add(lb.dims).add(lb.strides).add(bias.defined());
+  auto plan = packed_plan_cache().get(key, [&] { return make_packed_plan(la, lb, lo, bias.defined()); });
+  if (!plan->error.empty()) return false;
+
+  dnnl::stream& stream = onednn::stream();
+  std::lock_guard run_lock(onednn::execution_lock(plan.get()));
+  std::shared_ptr<const TensorBase> packed = conversions.find(b, key.bytes());
+  if (!packed) {
+    TensorBase buffer = TensorBase::empty({static_cast<int64_t>(plan->packed.get_size() / sizeof(float))});
+    dnnl::memory from = onednn::wrap(plan->b, static_cast<const float*>(b.raw_data()));
+    dnnl::memory to(plan->packed, onednn::engine(), buffer.raw_data());
+    plan->pack.execute(stream, from, to);
+    conversions.insert(b, key.bytes(), buffer);
+    packed = conversions.find(b, key.bytes());
+  }
+  std::unordered_map<int, dnnl::memory> args{
+      {DNNL_ARG_SRC, onednn::wrap(plan->a, static_cast<const float*>(a.raw_data()))},
+      {DNNL_ARG_WEIGHTS, dnnl::memory(plan->packed, onednn::engine(), packed->raw_data())},
+      {DNNL_ARG_DST, onednn::wrap(plan->out, static_cast<float*>(out.raw_data()))}};
+  if (bias.defined()) args.emplace(DNNL_ARG_BIAS, onednn::wrap(plan->bias, static_cast<const float*>(bias.raw_data())));
+  plan->primitive.execute(stream, args);
+  stream.wait();
+  return true;
+}
+
 // ---- bf16 products ----
 
 // Below this in any dimension the conversions cost more than the faster product saves.
@@ -280,7 +363,10 @@ bool run_bf16_matmul(const TensorBase& a, const TensorBase& b, const TensorBase&
   auto plan = bf16_plan_cache().get(key, [&] { return make_bf16_plan(la, lb, lo, bias.defined()); });
   if (!plan->error.empty()) return false;
 
-  TensorBase a16 = bf16_scratch(plan->a16), b16 = bf16_scratch(plan->b16);
+  // A b declared constant is converted once per declaration.
+  ConversionCache* conversions = constant_operand_cache(b);
+  const std::shared_ptr<const TensorBase> converted = conversions ? conversions->find(b, key.bytes()) : nullptr;
+  TensorBase a16 = bf16_scratch(plan->a16), b16 = converted ? *converted : bf16_scratch(plan->b16);
   dnnl::memory ma = onednn::wrap(plan->a, static_cast<const float*>(a.raw_data()));
   dnnl::memory mb = onednn::wrap(plan->b, static_cast<const float*>(b.raw_data()));
   dnnl::memory ma16(plan->a16, onednn::engine(), a16.raw_data()), mb16(plan->b16, onednn::engine(), b16.raw_data());
@@ -291,9 +377,10 @@ bool run_bf16_matmul(const TensorBase& a, const TensorBase& b, const TensorBase&
   dnnl::stream& stream = onednn::stream();
   std::lock_guard run_lock(onednn::execution_lock(plan.get()));
   plan->to_a.execute(stream, ma, ma16);
-  plan->to_b.execute(stream, mb, mb16);
+  if (!converted) plan->to_b.execute(stream, mb, mb16);
   plan->primitive.execute(stream, args);
   stream.wait();
+  if (conversions && !converted) conversions->insert(b, key.bytes(), b16);
   return true;
 }
 
@@ -315,6 +402,10 @@ void matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias, co
     const TensorBase dense_bias = bias.defined() ? onednn::dense(bias) : bias;
     if (run_small_sgemm(a, b, dense_bias, out)) return;
     if (math_precision() == MathPrecision::bf16 && run_bf16_matmul(a, b, dense_bias, out)) return;
+    if (ConversionCache* conversions = constant_operand_cache(b);
+        conversions && run_packed_matmul(a, b, dense_bias, out, *conversions)) {
+      return;
+    }
     const bool dense_operands = a.is_contiguous() && b.is_contiguous();
     if (run_matmul(a, b, dense_bias, out, dense_operands)) return;
     run_matmul(onednn::dense(a), onednn::dense(b), dense_bias, out, true);
