@@ -1,7 +1,7 @@
 // The whole-layer LSTM op: forward and the hand-written backpropagation through time side by side.
-// Each step is a matmul kernel and one lstm_forward / lstm_backward kernel (shared with
-// lstm_pointwise) on history-free views of whole-sequence buffers, so nothing inside records
-// autograd nodes (the whole layer is one node) and a step allocates no tensor.
+// The time loops are the lstm_recurrence kernels (a product and an lstm_forward / lstm_backward
+// step each, on history-free views of whole-sequence buffers, so nothing inside records autograd
+// nodes: the whole layer is one node); around them, the products over all T * B rows at once.
 #include "dendrite/ops/lstm_layer.h"
 
 #include <algorithm>
@@ -10,10 +10,12 @@
 #include <memory>
 #include <utility>
 
+#include "dendrite/core/threading.h"
 #include "dendrite/kernels/registry.h"
 #include "dendrite/ops/checks.h"
 #include "dendrite/ops/creation.h"
 #include "dendrite/ops/elementwise.h"
+#include "dendrite/ops/join.h"
 #include "dendrite/ops/reduction.h"
 
 namespace dendrite {
@@ -101,68 +103,52 @@ Dims check_inputs(const Tensor& x, const LstmState& s, const Tensor& w_ih, const
   return d;
 }
 
-// What the forward keeps for the backward, by time index t (not by processing order).
+// What the forward keeps for the backward, by time index t (not by processing order). Gate-wide
+// operands are in the partitioned order of the recurrence kernels (kernels/ops.h).
 struct Saved {
   Tensor x;       // [T * B, I], contiguous
-  Tensor w_ih;    // [4H, I], contiguous
-  Tensor w_hh;    // [4H, H], contiguous
+  Tensor w_ih;    // [4H, I], contiguous, partitioned rows
+  Tensor w_hh;    // [4H, H], contiguous, partitioned rows
   Tensor h_prev;  // [T, B, H]: h before step t
   Tensor c_prev;  // [T, B, H]
-  Tensor acts;    // [T, B, 5H]: i, f, g, o, tanh(c') of step t (rows at or past their end unset)
+  Tensor acts;    // [T, B, 5H]: i, f, g, o, tanh(c') of step t, partitioned (rows at or past their end unset)
   std::vector<int64_t> lengths;
   bool reverse = false;
+  int64_t parts = 1;
 };
 
-// Whether every row takes part in step t (no sequence has ended).
-bool all_active(const std::vector<int64_t>& lengths, int64_t t) {
-  return lengths.empty() || t < *std::min_element(lengths.begin(), lengths.end());
+// Hidden units go into one partition per thread when each gets at least this many, so that the
+// recurrence kernel can run the partitions side by side; below it a thread's product is too thin.
+constexpr int64_t kMinPartitionUnits = 32;
+
+int64_t partitions(int64_t hidden) {
+  const int64_t threads = num_threads();
+  return threads > 1 && hidden % threads == 0 && hidden / threads >= kMinPartitionUnits ? threads : 1;
+}
+
+// The rows (axis 0) of a gate-wide operand [4H, ...] from PyTorch's order i, f, g, o into the
+// partitioned order, and back: both are concatenations of the same 4 * parts blocks of rows.
+Tensor to_partitioned(const Tensor& w, int64_t hidden, int64_t parts) {
+  if (parts == 1) return w;
+  const int64_t units = hidden / parts;
+  std::vector<Tensor> blocks;
+  for (int64_t p = 0; p < parts; ++p) {
+    for (int64_t g = 0; g < 4; ++g) blocks.push_back(w.narrow(0, g * hidden + p * units, units));
+  }
+  return concat(blocks, 0);
+}
+
+Tensor from_partitioned(const Tensor& w, int64_t hidden, int64_t parts) {
+  if (parts == 1) return w;
+  const int64_t units = hidden / parts;
+  std::vector<Tensor> blocks;
+  for (int64_t g = 0; g < 4; ++g) {
+    for (int64_t p = 0; p < parts; ++p) blocks.push_back(w.narrow(0, (4 * p + g) * units, units));
+  }
+  return concat(blocks, 0);
 }
 
 void copy(const TensorBase& src, const TensorBase& dst) { dispatch<OpId::copy>(src.dtype())(src, dst); }
-
-// The recurrence. out [T + 2, B, H] holds y, then the running h and c (which end as h_T, c_T) and
-// must start with h0, c0 there.
-void forward_steps(const Dims& d, const Tensor& xg, const Tensor& w_hh, const Tensor& out, const Saved* saved,
-                   const std::vector<int64_t>& lengths, bool reverse) {
-  const int64_t T = d.steps;
-  const Tensor hg = empty({d.batch, 4 * d.hidden}, out.dtype());
-  const TensorBase h = slab(out, T), c = slab(out, T + 1), w_hh_t = transposed(w_hh);
-  TensorBase acts, h_prev, c_prev;  // undefined: nothing saved
-  if (saved != nullptr) acts = saved->acts, h_prev = saved->h_prev, c_prev = saved->c_prev;
-  const auto step = dispatch<OpId::lstm_forward>(out.dtype());
-  for (int64_t s = 0; s < T; ++s) {
-    const int64_t t = reverse ? T - 1 - s : s;
-    gemm(h, w_hh_t, {}, hg);
-    step(xg, hg, c, t, lengths, h, c, out, acts, h_prev, c_prev);
-  }
-}
-
-// Backpropagation through time: walks the steps in reverse processing order, leaving dgates
-// [T, B, 4H] (zero rows where a sequence had ended) and, in dh and dc, the gradients of h0, c0.
-void backward_steps(const Dims& d, const Saved& sv, const Tensor& grad, const Tensor& dgates, const Tensor& dh,
-                    const Tensor& dc) {
-  const int64_t T = d.steps, B = d.batch, H = d.hidden;
-  copy(slab(grad, T), dh);
-  copy(slab(grad, T + 1), dc);
-  const Tensor partial = all_active(sv.lengths, T - 1) ? Tensor() : empty({B, H}, dh.dtype());
-  const auto step = dispatch<OpId::lstm_backward>(dh.dtype());
-  const size_t row_bytes = static_cast<size_t>(H) * element_size(dh.dtype());
-  for (int64_t s = 0; s < T; ++s) {
-    const int64_t t = sv.reverse ? s : T - 1 - s;
-    step(sv.acts, sv.c_prev, dh, grad, dc, t, sv.lengths, dgates, dc);
-    // dh of the previous state = dgates W_hh; rows that passed their state through keep theirs.
-    if (all_active(sv.lengths, t)) {
-      gemm(slab(dgates, t), sv.w_hh, {}, dh);
-    } else {
-      gemm(slab(dgates, t), sv.w_hh, {}, partial);
-      const auto* from = static_cast<const std::byte*>(partial.raw_data());
-      auto* to = static_cast<std::byte*>(dh.raw_data());
-      for (int64_t b = 0; b < B; ++b) {
-        if (t < sv.lengths[static_cast<size_t>(b)]) std::memcpy(to + b * row_bytes, from + b * row_bytes, row_bytes);
-      }
-    }
-  }
-}
 
 }  // namespace
 
@@ -173,7 +159,8 @@ LstmLayerOutput lstm_layer(const Tensor& x, const LstmState& state, const Tensor
   const DType dtype = x.dtype();
 
   // The input projection of every step, both biases folded in: one GEMM.
-  const Tensor xd = dense(x), wih = dense(w_ih), whh = dense(w_hh);
+  const int64_t parts = partitions(H);
+  const Tensor xd = dense(x), wih = to_partitioned(dense(w_ih), H, parts), whh = to_partitioned(dense(w_hh), H, parts);
   const TensorBase x2 = flat(xd);
   Tensor bias;
   if (b_ih.defined() && b_hh.defined()) {
@@ -181,6 +168,7 @@ LstmLayerOutput lstm_layer(const Tensor& x, const LstmState& state, const Tensor
   } else if (b_ih.defined() || b_hh.defined()) {
     bias = dense(b_ih.defined() ? b_ih : b_hh);
   }
+  if (bias.defined()) bias = to_partitioned(bias, H, parts);
   const Tensor xg = empty({T, B, G}, dtype);
   gemm(x2, transposed(wih), bias, flat(xg));
 
@@ -188,12 +176,14 @@ LstmLayerOutput lstm_layer(const Tensor& x, const LstmState& state, const Tensor
   const bool record = autograd::should_record({&x, &state.h, &state.c, &w_ih, &w_hh, &b_ih, &b_hh});
   auto saved = record ? std::make_shared<Saved>() : nullptr;
   if (saved) {
-    *saved = {Tensor(x2), wih, whh, empty({T, B, H}, dtype), empty({T, B, H}, dtype), empty({T, B, 5 * H}, dtype),
-              lengths, reverse};
+    *saved = {Tensor(x2), wih,     whh,  empty({T, B, H}, dtype), empty({T, B, H}, dtype), empty({T, B, 5 * H}, dtype),
+              lengths,    reverse, parts};
   }
   copy(state.h, slab(out, T));
   copy(state.c, slab(out, T + 1));
-  forward_steps(d, xg, whh, out, saved.get(), lengths, reverse);
+  TensorBase acts, h_prev, c_prev;  // undefined: nothing saved
+  if (saved) acts = saved->acts, h_prev = saved->h_prev, c_prev = saved->c_prev;
+  dispatch<OpId::lstm_recurrence>(dtype)(xg, whh, parts, lengths, reverse, out, acts, h_prev, c_prev);
 
   if (record) {
     const bool need_x = x.requires_grad(), need_h = state.h.requires_grad(), need_c = state.c.requires_grad();
@@ -207,7 +197,8 @@ LstmLayerOutput lstm_layer(const Tensor& x, const LstmState& state, const Tensor
           const DType dtype = sv.x.dtype();
           const Tensor grad = dense(g);
           const Tensor dgates = empty({T, B, G}, dtype), dh = empty({B, H}, dtype), dc = empty({B, H}, dtype);
-          backward_steps(d, sv, grad, dgates, dh, dc);
+          dispatch<OpId::lstm_recurrence_backward>(dtype)(sv.acts, sv.c_prev, sv.w_hh, sv.parts, sv.lengths, sv.reverse,
+                                                          grad, dgates, dh, dc);
           // Everything that sums over steps is one product over all T * B rows.
           const TensorBase dg = flat(dgates);
           Tensor dx, dwih, dwhh, db;
@@ -218,12 +209,14 @@ LstmLayerOutput lstm_layer(const Tensor& x, const LstmState& state, const Tensor
           if (need_wih) {
             dwih = empty({G, d.input}, dtype);
             gemm(transposed(dg), sv.x, {}, dwih);
+            dwih = from_partitioned(dwih, H, sv.parts);
           }
           if (need_whh) {
             dwhh = empty({G, H}, dtype);
             gemm(transposed(dg), flat(sv.h_prev), {}, dwhh);
+            dwhh = from_partitioned(dwhh, H, sv.parts);
           }
-          if (need_bih || need_bhh) db = sum(Tensor(dg), {0});
+          if (need_bih || need_bhh) db = from_partitioned(sum(Tensor(dg), {0}), H, sv.parts);
           return {dx, need_h ? dh : Tensor(), need_c ? dc : Tensor(), dwih, dwhh, need_bih ? db : Tensor(),
                   need_bhh ? db : Tensor()};
         });

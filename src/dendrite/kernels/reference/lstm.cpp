@@ -8,6 +8,7 @@
 //   da_o = dh' tc o (1 - o),       dc = dc_total f
 #include <cmath>
 
+#include "dendrite/kernels/lstm_recurrence_loop.h"
 #include "dendrite/kernels/reference/reference.h"
 
 namespace dendrite::kernels::reference {
@@ -113,12 +114,31 @@ void backward(const TensorBase& acts, const TensorBase& c_prev, const TensorBase
   });
 }
 
+// The whole-layer loops on this backend's own matmul, step and copy kernels.
+void recurrence(const TensorBase& xg, const TensorBase& w_hh, int64_t parts, std::span<const int64_t> lengths,
+                bool reverse, const TensorBase& state, const TensorBase& acts, const TensorBase& h_prev,
+                const TensorBase& c_prev) {
+  const auto matmul = Registry::global().find<OpId::matmul>(Backend::reference, xg.dtype());
+  lstm_recurrence::forward_steps(matmul, forward, xg, w_hh, parts, lengths, reverse, state, acts, h_prev, c_prev);
+}
+
+void recurrence_backward(const TensorBase& acts, const TensorBase& c_prev, const TensorBase& w_hh, int64_t parts,
+                         std::span<const int64_t> lengths, bool reverse, const TensorBase& grad,
+                         const TensorBase& dgates, const TensorBase& dh, const TensorBase& dc) {
+  const Registry& registry = Registry::global();
+  lstm_recurrence::backward_steps(registry.find<OpId::matmul>(Backend::reference, acts.dtype()), backward,
+                                  registry.find<OpId::copy>(Backend::reference, acts.dtype()), acts, c_prev, w_hh,
+                                  parts, lengths, reverse, grad, dgates, dh, dc);
+}
+
 }  // namespace
 
 void register_lstm(Registry& registry) {
   auto floating = {DType::f32, DType::f64, DType::bf16, DType::f16};
   registry.add<OpId::lstm_forward>(Backend::reference, floating, forward);
   registry.add<OpId::lstm_backward>(Backend::reference, floating, backward);
+  registry.add<OpId::lstm_recurrence>(Backend::reference, floating, recurrence);
+  registry.add<OpId::lstm_recurrence_backward>(Backend::reference, floating, recurrence_backward);
 }
 
 }  // namespace dendrite::kernels::reference

@@ -16,7 +16,7 @@ void register_pool(Registry& registry);         // pool2d forward/backward
 void register_softmax(Registry& registry);      // softmax, cross-entropy
 void register_indexing(Registry& registry);     // index_select/add, gather, scatter_add
 void register_normalization(Registry& registry);  // batch_norm stats/forward/backward
-void register_lstm(Registry& registry);           // lstm_forward/backward
+void register_lstm(Registry& registry);           // lstm_forward/backward, lstm_recurrence(_backward)
 void register_gru(Registry& registry);            // gru_forward/backward
 
 // The scalar math every backend must agree with, in double precision.
