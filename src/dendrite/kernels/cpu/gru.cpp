@@ -24,7 +24,7 @@ int64_t row_grain(int64_t hidden) { return std::max<int64_t>(1, kParallelGrain /
 
 // One row: projections x and s (3n each) and the previous state h -> h_out, which may be h.
 template <typename T>
-void forward_row(const T* x, const T* s, const T* h, T* h_out, int64_t n) {
+DENDRITE_VECTOR_CLONES void forward_row(const T* x, const T* s, const T* h, T* h_out, int64_t n) {
 #pragma omp simd
   for (int64_t j = 0; j < n; ++j) {
     const T r = sigmoid_of(x[j] + s[j]), z = sigmoid_of(x[n + j] + s[n + j]);
@@ -46,7 +46,7 @@ void forward(const TensorBase& gx, const TensorBase& gh, const TensorBase& h, co
 // One row: the forward's inputs and g, the gradient of h' -> dx, ds (3n each) and dh, the gradient
 // of h, which may be g.
 template <typename T>
-void backward_row(const T* x, const T* s, const T* h, const T* g, T* dx, T* ds, T* dh, int64_t n) {
+DENDRITE_VECTOR_CLONES void backward_row(const T* x, const T* s, const T* h, const T* g, T* dx, T* ds, T* dh, int64_t n) {
 #pragma omp simd
   for (int64_t j = 0; j < n; ++j) {
     const T r = sigmoid_of(x[j] + s[j]), z = sigmoid_of(x[n + j] + s[n + j]);

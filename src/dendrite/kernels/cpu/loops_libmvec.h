@@ -33,3 +33,14 @@ __attribute__((simd("notinbranch"))) double erfc(double) noexcept;
 }
 #endif
 #endif
+
+// Marks a hot `omp simd` function to be compiled three times, for AVX-512, AVX2 and the baseline
+// x86-64 the library is built for, the loader picking the widest the CPU has (GCC's target_clones,
+// an ifunc): the build must run on any x86-64 machine, and the baseline's 4-lane SSE loop and
+// libmvec's 4-lane exp leave most of an AVX-512 core idle. An LSTM row's sigmoid-like loop: 0.91
+// -> 0.34 ns per element. Elsewhere it expands to nothing.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__ELF__)
+#define DENDRITE_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define DENDRITE_VECTOR_CLONES
+#endif

@@ -49,7 +49,7 @@ struct ForwardArgs {
 // One row: pre-activations a (+ a2 with kSum) and the previous cell c -> h, c_out; with kSave
 // also acts. c_out may be c (the update is elementwise).
 template <bool kSave, bool kSum, typename T>
-void forward_row(const T* a, const T* a2, const T* c, T* h, T* c_out, T* acts, int64_t n) {
+DENDRITE_VECTOR_CLONES void forward_row(const T* a, const T* a2, const T* c, T* h, T* c_out, T* acts, int64_t n) {
 #pragma omp simd
   for (int64_t j = 0; j < n; ++j) {
     const T pi = load<kSum>(a, a2, j), pf = load<kSum>(a, a2, n + j);
@@ -120,7 +120,7 @@ struct BackwardArgs {
 // One row: the saved acts, the previous cell c, the gradients dh (+ dh2 with kSum) of h' and dc of
 // c' -> dgates (4 * hidden) and dc_out, the gradient of c. dc_out may be dc.
 template <bool kSum, typename T>
-void backward_row(const T* acts, const T* c, const T* dh, const T* dh2, const T* dc, T* dgates, T* dc_out,
+DENDRITE_VECTOR_CLONES void backward_row(const T* acts, const T* c, const T* dh, const T* dh2, const T* dc, T* dgates, T* dc_out,
                   int64_t n) {
 #pragma omp simd
   for (int64_t j = 0; j < n; ++j) {
