@@ -2,7 +2,7 @@
 // convert them once and reuse the conversion across calls. A recurrent layer multiplies by the same
 // W_hh at every time step; oneDNN's matmul copies a plain weight matrix into its blocked layout on
 // every call, which for the 64 x 256 x 1024 step product of W3 is 12% of the product at one thread
-// and all of its two-thread speed-up (docs/performance.md, "Packed recurrent weights").
+// and all of its two-thread speed-up (docs/performance.md, "W3 at two threads").
 //
 //   kernels::ConstantOperand frozen(w_hh);   // w_hh's values stay as they are until `frozen` ends
 //   for (t ...) matmul(h, w_hh.t(), ...);    // the cpu backend packs w_hh once, on the first call
