@@ -11,6 +11,7 @@ void register_cpu_backend(Registry& registry) {
   cpu::register_pool(registry);
   cpu::register_softmax(registry);
   cpu::register_normalization(registry);
+  cpu::register_indexing(registry);
   cpu::register_lstm(registry);
   cpu::register_lstm_recurrence(registry);
   cpu::register_gru(registry);
