@@ -3,7 +3,6 @@
 #include <cmath>
 
 #include "dendrite/autograd/autograd.h"
-#include "dendrite/nn/frozen_parameters.h"
 #include "dendrite/ops/creation.h"
 #include "dendrite/ops/dropout.h"
 #include "dendrite/ops/elementwise.h"
@@ -14,12 +13,11 @@
 namespace dendrite::nn {
 namespace {
 
-// The decoder state of a batch being decoded; select() reorders every per-row tensor. The model's
-// weights are declared constant for the decoder's life, so each step's products read packed copies.
+// The decoder state of a batch being decoded; select() reorders every per-row tensor.
 class Seq2SeqDecoder : public StepDecoder {
  public:
   Seq2SeqDecoder(Seq2Seq& model, Seq2Seq::Encoded encoded)
-      : model_(model), frozen_(model), encoded_(std::move(encoded)), state_(encoded_.start) {
+      : model_(model), encoded_(std::move(encoded)), state_(encoded_.start) {
     for (int64_t i = 0; i < encoded_.memory.size(0); ++i) source_of_row_.push_back(i);
   }
 
@@ -44,7 +42,6 @@ class Seq2SeqDecoder : public StepDecoder {
 
  private:
   Seq2Seq& model_;
-  FrozenParameters frozen_;
   Seq2Seq::Encoded encoded_;
   Seq2Seq::State state_;
   std::vector<int64_t> source_of_row_;  // the source each row's memory belongs to

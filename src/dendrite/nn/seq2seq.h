@@ -61,8 +61,7 @@ class Seq2Seq : public Seq2SeqModel {
   Tensor step(const Encoded& encoded, State& state, const Tensor& tokens);
   // Teacher forcing: target_in i64 [B, T] (BOS, y_1, ..., y_{T-1}) -> logits [B, T, V].
   Tensor forward_teacher(const Tensor& source, const std::vector<int64_t>& lengths, const Tensor& target_in) override;
-  // Incremental decoding of a batch of sources (decoding.h); the model must outlive it and keep
-  // its parameters unchanged while it lives (seq2seq_model.h).
+  // Incremental decoding of a batch of sources (decoding.h); the model must outlive it.
   std::unique_ptr<StepDecoder> start_decoding(const Tensor& source, const std::vector<int64_t>& lengths) override;
 
   std::string name() const override;

@@ -24,9 +24,7 @@ class Seq2SeqModel : public Module {
   // Teacher forcing: target_in i64 [B, T] (BOS, y_1, ..., y_{T-1}) -> logits [B, T, V].
   virtual Tensor forward_teacher(const Tensor& source, const std::vector<int64_t>& lengths,
                                  const Tensor& target_in) = 0;
-  // Incremental decoding of a batch of sources; the model must outlive the decoder, and its
-  // parameters must not change while the decoder lives (the decoder keeps packed copies of them
-  // and its encoder outputs).
+  // Incremental decoding of a batch of sources; the model must outlive the decoder.
   virtual std::unique_ptr<StepDecoder> start_decoding(const Tensor& source, const std::vector<int64_t>& lengths) = 0;
 
   Tensor forward(const Tensor&) override {

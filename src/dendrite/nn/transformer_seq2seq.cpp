@@ -6,7 +6,6 @@
 #include <cmath>
 
 #include "dendrite/autograd/autograd.h"
-#include "dendrite/nn/frozen_parameters.h"
 #include "dendrite/nn/init.h"
 #include "dendrite/ops/creation.h"
 #include "dendrite/ops/dropout.h"
@@ -18,12 +17,11 @@ namespace dendrite::nn {
 namespace {
 
 // Every row's per-layer caches; the position of the next token is the same for all rows (they
-// step together). The model's weights are declared constant for the decoder's life, so each
-// step's products read packed copies.
+// step together).
 class TransformerDecoder : public StepDecoder {
  public:
   TransformerDecoder(TransformerSeq2Seq& model, TransformerSeq2Seq::Encoded encoded)
-      : model_(model), frozen_(model), encoded_(std::move(encoded)) {
+      : model_(model), encoded_(std::move(encoded)) {
     for (auto& layer : model_.decoder_layers()) caches_.push_back(layer->start(encoded_.memory));
     for (int64_t i = 0; i < encoded_.memory.size(0); ++i) source_of_row_.push_back(i);
   }
@@ -61,7 +59,6 @@ class TransformerDecoder : public StepDecoder {
 
  private:
   TransformerSeq2Seq& model_;
-  FrozenParameters frozen_;
   TransformerSeq2Seq::Encoded encoded_;
   std::vector<TransformerDecoderLayer::Cache> caches_;
   std::vector<int64_t> source_of_row_;
