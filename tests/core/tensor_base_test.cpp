@@ -11,6 +11,7 @@
 
 #include "dendrite/core/threading.h"
 #include "support/errors.h"
+#include "support/threads.h"
 
 namespace dendrite {
 namespace {
@@ -185,17 +186,7 @@ TEST(TensorBaseTest, BroadcastViewErrors) {
 
 // --- parallel_for ---------------------------------------------------------------------------------
 
-// Restores the thread count a test changed.
-class ThreadCount {
- public:
-  explicit ThreadCount(int n) : saved_(num_threads()) { set_num_threads(n); }
-  ~ThreadCount() { set_num_threads(saved_); }
-  ThreadCount(const ThreadCount&) = delete;
-  ThreadCount& operator=(const ThreadCount&) = delete;
-
- private:
-  int saved_;
-};
+using test_support::ThreadCount;
 
 TEST(ParallelForTest, CoversTheRangeOnce) {
   ThreadCount threads(2);

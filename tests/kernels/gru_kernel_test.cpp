@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "dendrite/core/random.h"
-#include "dendrite/core/threading.h"
 #include "dendrite/kernels/registry.h"
 #include "kernels/backend_compare.h"
+#include "support/threads.h"
 
 namespace dendrite::kernels {
 namespace {
@@ -120,10 +120,8 @@ void check_all(void (*check)(const Case&, DType)) {
     check(k, DType::f32);
     check(k, DType::f64);
   }
-  const int before = num_threads();
-  set_num_threads(2);
+  const test_support::ThreadCount two(2);
   for (DType dtype : {DType::f32, DType::f64}) check({.batch = 40, .hidden = 1025}, dtype);
-  set_num_threads(before);
 }
 
 TEST(GruKernel, CpuForwardMatchesReference) { check_all(check_forward); }
