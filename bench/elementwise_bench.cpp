@@ -21,7 +21,6 @@
 #include <cstring>
 #include <vector>
 
-#include "bench_threads.h"
 #include "dendrite/dendrite.h"
 #include "dendrite/kernels/registry.h"
 
@@ -39,10 +38,8 @@ void report_bytes(benchmark::State& state, int64_t bytes_per_iteration) {
   state.SetBytesProcessed(state.iterations() * bytes_per_iteration);
 }
 
-using dd::bench::Threads;
-
 void kernel_add(benchmark::State& state) {
-  Threads threads(state.range(0));
+  dd::ScopedThreads threads(static_cast<int>(state.range(0)));
   dd::Generator gen(1);
   dd::Tensor a = dd::randn({kElements}, dd::DType::f32, gen), b = dd::randn({kElements}, dd::DType::f32, gen);
   dd::Tensor c = dd::zeros({kElements});
@@ -71,7 +68,7 @@ void kernel_add_small(benchmark::State& state) {
 }
 
 void api_add(benchmark::State& state) {
-  Threads threads(state.range(0));
+  dd::ScopedThreads threads(static_cast<int>(state.range(0)));
   dd::Generator gen(1);
   dd::Tensor a = dd::randn({kElements}, dd::DType::f32, gen), b = dd::randn({kElements}, dd::DType::f32, gen);
   for (auto _ : state) {
@@ -117,7 +114,7 @@ void memcpy_bench(benchmark::State& state) {
 }
 
 void reduce_bench(benchmark::State& state, const dd::Shape& shape, const dd::Shape& keep, ReduceOp op) {
-  Threads threads(state.range(0));
+  dd::ScopedThreads threads(static_cast<int>(state.range(0)));
   dd::Generator gen(1);
   dd::Tensor x = dd::randn(shape, dd::DType::f32, gen);
   dd::Tensor out = dd::empty(keep);
@@ -135,7 +132,7 @@ void column_sum(benchmark::State& state) { reduce_bench(state, {4096, 4096}, {1,
 void softmax_rows_max(benchmark::State& state) { reduce_bench(state, {256, 1000}, {256, 1}, ReduceOp::max); }
 
 void kernel_exp(benchmark::State& state) {
-  Threads threads(state.range(0));
+  dd::ScopedThreads threads(static_cast<int>(state.range(0)));
   dd::Generator gen(1);
   dd::Tensor x = dd::randn({kElements}, dd::DType::f32, gen), y = dd::zeros({kElements});
   auto unary = dd::kernels::dispatch<OpId::unary>(dd::DType::f32);
@@ -150,7 +147,7 @@ void kernel_exp(benchmark::State& state) {
 }
 
 void dropout_bench(benchmark::State& state) {
-  Threads threads(state.range(0));
+  dd::ScopedThreads threads(static_cast<int>(state.range(0)));
   dd::Generator gen(1);
   constexpr int64_t n = 1 << 20;
   const dd::Tensor x = dd::randn({n}, dd::DType::f32, gen);

@@ -14,7 +14,6 @@
 //                      --benchmark_min_time=0.3 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
-#include "bench_threads.h"
 #include "dendrite/dendrite.h"
 
 namespace dd = dendrite;
@@ -37,14 +36,12 @@ dd::nn::Sequential cnn() {
   // clang-format on
 }
 
-using dd::bench::Threads;
-
 // Times steps on one fixed random batch of state.range(0) examples of shape `example`, with
 // state.range(1) threads: zero_grad, forward, cross-entropy, backward and, given an optimiser, its
 // step.
 void time_steps(benchmark::State& state, dd::nn::Module& net, dd::optim::Optimizer* opt, const dd::Shape& example) {
   const int64_t rows = state.range(0);
-  Threads threads(state.range(1));
+  dd::ScopedThreads threads(static_cast<int>(state.range(1)));
   dd::Shape shape{rows};
   shape.insert(shape.end(), example.begin(), example.end());
   dd::Generator gen(2);
@@ -80,7 +77,7 @@ void cnn_step(benchmark::State& state) {
 }
 
 void sgd_step(benchmark::State& state) {
-  Threads threads(state.range(0));
+  dd::ScopedThreads threads(static_cast<int>(state.range(0)));
   dd::nn::Sequential net = mlp();
   dd::optim::SGD opt(net.named_parameters(), {.lr = 0.05, .momentum = 0.9});
   dd::Generator gen(3);

@@ -11,7 +11,6 @@
 
 #include "dendrite/core/threading.h"
 #include "support/errors.h"
-#include "support/threads.h"
 
 namespace dendrite {
 namespace {
@@ -186,10 +185,8 @@ TEST(TensorBaseTest, BroadcastViewErrors) {
 
 // --- parallel_for ---------------------------------------------------------------------------------
 
-using test_support::ThreadCount;
-
 TEST(ParallelForTest, CoversTheRangeOnce) {
-  ThreadCount threads(2);
+  ScopedThreads threads(2);
   std::vector<int> hits(100000, 0);
   std::atomic<int> calls{0};
   parallel_for(0, 100000, 1000, [&](int64_t lo, int64_t hi) {
@@ -201,7 +198,7 @@ TEST(ParallelForTest, CoversTheRangeOnce) {
 }
 
 TEST(ParallelForTest, SmallAndEmptyRangesRunInline) {
-  ThreadCount threads(2);
+  ScopedThreads threads(2);
   std::vector<std::pair<int64_t, int64_t>> ranges;
   parallel_for(5, 10, kParallelGrain, [&](int64_t lo, int64_t hi) { ranges.emplace_back(lo, hi); });
   EXPECT_EQ(ranges, (std::vector<std::pair<int64_t, int64_t>>{{5, 10}}));
@@ -216,7 +213,7 @@ TEST(ParallelForTest, SmallAndEmptyRangesRunInline) {
 // negative and reaches num_threads(), so it is not exercised here.) Clamping the grain to 1
 // before dividing fixes both.
 TEST(ParallelForTest, ZeroGrainStillRunsEveryIndex) {
-  ThreadCount threads(2);
+  ScopedThreads threads(2);
   for (int64_t n : {1, 2, 3, 6}) {
     std::atomic<int64_t> covered{0};
     parallel_for(0, n, 0, [&](int64_t lo, int64_t hi) { covered += hi - lo; });
@@ -227,7 +224,7 @@ TEST(ParallelForTest, ZeroGrainStillRunsEveryIndex) {
 TEST(ParallelForTest, ThreadCountSetting) {
   EXPECT_GE(num_threads(), 1);
   {
-    ThreadCount one(1);
+    ScopedThreads one(1);
     EXPECT_EQ(num_threads(), 1);
   }
   EXPECT_EQ(error_of([] { set_num_threads(0); }), "set_num_threads: thread count must be at least 1, got 0");

@@ -115,16 +115,6 @@ std::pair<typename KernelTraits<Op>::Fn, typename KernelTraits<Op>::Fn> kernels(
   return {cpu, ref};
 }
 
-// Two threads for the large cases, whatever the machine has, restored afterwards.
-class TwoThreads {
- public:
-  TwoThreads() : previous_(num_threads()) { set_num_threads(2); }
-  ~TwoThreads() { set_num_threads(previous_); }
-
- private:
-  int previous_;
-};
-
 const Shape kSmall = {37, 19};
 const Shape kLarge = {300, 257};  // 77,100 elements: above kParallelGrain
 const std::vector<Layout> kLayouts = {Layout::contiguous,    Layout::transposed,    Layout::sliced,
@@ -132,7 +122,7 @@ const std::vector<Layout> kLayouts = {Layout::contiguous,    Layout::transposed,
 const std::vector<Layout> kLargeLayouts = {Layout::contiguous, Layout::transposed};
 
 TEST(CpuLoops, UnaryMatchesReference) {
-  TwoThreads threads;
+  ScopedThreads threads(2);
   Generator gen(1);
   for (DType dtype : {DType::f32, DType::f64}) {
     auto [cpu, ref] = kernels<OpId::unary>(dtype);
@@ -160,7 +150,7 @@ TEST(CpuLoops, UnaryMatchesReference) {
 }
 
 TEST(CpuLoops, BinaryMatchesReference) {
-  TwoThreads threads;
+  ScopedThreads threads(2);
   Generator gen(2);
   const std::vector<std::pair<Layout, Layout>> pairs = {
       {Layout::contiguous, Layout::contiguous},    {Layout::transposed, Layout::contiguous},
@@ -227,7 +217,7 @@ TEST(CpuLoops, SpecialValuesMatchReference) {
 
 // The autograd engine accumulates with binary(add, grad, g, grad): out is the same view as a.
 TEST(CpuLoops, BinaryInPlaceOnFirstOperand) {
-  TwoThreads threads;
+  ScopedThreads threads(2);
   Generator gen(3);
   auto [cpu, ref] = kernels<OpId::binary>(DType::f32);
   for (const Shape& shape : {kSmall, kLarge}) {
@@ -296,7 +286,7 @@ TEST(CpuLoops, ReduceAxisPatterns) {
 // Large reductions take the threaded paths: many outputs, few outputs with split rows or
 // columns, and a million-element sum whose f32 blocks must keep its precision.
 TEST(CpuLoops, ReduceLargeThreaded) {
-  TwoThreads threads;
+  ScopedThreads threads(2);
   Generator gen(5);
   const std::vector<std::pair<Shape, Shape>> cases = {
       {{1, 1 << 20}, {1, 1}},    {{1 << 20, 1}, {1, 1}}, {{300, 4096}, {300, 1}}, {{4096, 300}, {1, 300}},
@@ -361,7 +351,7 @@ TensorBase tied(const Shape& shape, DType dtype, Generator& gen) {
 }
 
 TEST(CpuLoops, ArgmaxFirstMaximum) {
-  TwoThreads threads;
+  ScopedThreads threads(2);
   Generator gen(6);
   for (DType dtype : {DType::f32, DType::f64}) {
     for (const Shape& shape : {Shape{5, 6, 7}, Shape{40, 3, 1000}, Shape{1, 1, 70000}, Shape{70000, 1, 2}}) {
@@ -383,7 +373,7 @@ TEST(CpuLoops, ArgmaxFirstMaximum) {
 }
 
 TEST(CpuLoops, CopyConvertsBetweenDTypes) {
-  TwoThreads threads;
+  ScopedThreads threads(2);
   Generator gen(7);
   const std::vector<DType> all = {DType::f32, DType::f64, DType::bf16, DType::f16,
                                   DType::i8,  DType::u8,  DType::i32,  DType::i64};
@@ -414,7 +404,7 @@ TEST(CpuLoops, CopyConvertsBetweenDTypes) {
 }
 
 TEST(CpuLoops, FillContiguousAndStrided) {
-  TwoThreads threads;
+  ScopedThreads threads(2);
   Generator gen(8);
   for (DType dtype : {DType::f32, DType::f64, DType::bf16, DType::f16, DType::i8, DType::u8, DType::i32, DType::i64}) {
     auto [cpu, ref] = kernels<OpId::fill>(dtype);

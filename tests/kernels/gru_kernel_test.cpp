@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "dendrite/core/random.h"
+#include "dendrite/core/threading.h"
 #include "dendrite/kernels/registry.h"
 #include "kernels/backend_compare.h"
-#include "support/threads.h"
 
 namespace dendrite::kernels {
 namespace {
@@ -120,7 +120,7 @@ void check_all(void (*check)(const Case&, DType)) {
     check(k, DType::f32);
     check(k, DType::f64);
   }
-  const test_support::ThreadCount two(2);
+  const ScopedThreads two(2);
   for (DType dtype : {DType::f32, DType::f64}) check({.batch = 40, .hidden = 1025}, dtype);
 }
 

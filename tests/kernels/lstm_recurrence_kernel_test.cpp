@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "dendrite/core/random.h"
+#include "dendrite/core/threading.h"
 #include "dendrite/kernels/registry.h"
 #include "kernels/backend_compare.h"
-#include "support/threads.h"
 
 namespace dendrite::kernels {
 namespace {
@@ -45,7 +45,7 @@ void expect_close(const TensorBase& got, const TensorBase& want, const std::stri
 
 void check_forward(const Case& k) {
   const std::string where = describe(k);
-  const test_support::ThreadCount threads(k.threads);
+  const ScopedThreads threads(k.threads);
   Generator gen(3);
   const TensorBase xg = random({T, B, 4 * H}, DType::f32, gen, 2.0);
   const TensorBase w_hh = random({4 * H, H}, DType::f32, gen, 0.2);
@@ -69,7 +69,7 @@ void check_forward(const Case& k) {
 
 void check_backward(const Case& k) {
   const std::string where = describe(k);
-  const test_support::ThreadCount threads(k.threads);
+  const ScopedThreads threads(k.threads);
   Generator gen(4);
   // Activations and weights of a trained layer's size, so that the gradient neither explodes nor
   // vanishes over the steps and a relative tolerance means something.

@@ -9,9 +9,9 @@
 #include <string>
 
 #include "conformance.h"
+#include "dendrite/core/threading.h"
 #include "dendrite/ops/ops.h"
 #include "support/errors.h"
-#include "support/threads.h"
 
 namespace dendrite {
 namespace {
@@ -142,7 +142,7 @@ TEST(LstmLayer, ConstantInputAndState) {
 // partition per thread and the recurrence runs the partitions side by side (kernels/ops.h,
 // lstm_recurrence): in f64 on the reference kernels, in f32 on the cpu team of threads.
 TEST(LstmLayer, PartitionedAcrossThreadsMatchesComposedCells) {
-  const test_support::ThreadCount two(2);
+  const ScopedThreads two(2);
   const Case wide{.steps = 4, .batch = 3, .input = 5, .hidden = 64};
   for (const DType dtype : {DType::f64, DType::f32}) {
     SCOPED_TRACE(std::string(name(dtype)));

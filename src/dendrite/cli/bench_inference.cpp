@@ -8,6 +8,7 @@
 #include "dendrite/cli/bench_models.h"
 #include "dendrite/cli/bench_workloads.h"
 #include "dendrite/core/random.h"
+#include "dendrite/core/threading.h"
 #include "dendrite/ops/creation.h"
 
 namespace dendrite::cli {

@@ -72,9 +72,6 @@ std::vector<const Workload*> select_workloads(const std::vector<std::string>& na
   return selected;
 }
 
-ScopedThreads::ScopedThreads(int threads) : previous_(num_threads()) { set_num_threads(threads); }
-ScopedThreads::~ScopedThreads() { set_num_threads(previous_); }
-
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();

@@ -60,18 +60,6 @@ std::vector<BenchRecord> run_gemm(const BenchPlan& plan);          // W4
 std::vector<BenchRecord> run_inference(const BenchPlan& plan);     // W5
 std::vector<BenchRecord> run_g2p_decoding(const BenchPlan& plan);  // W7
 
-// Sets the compute thread count (set_num_threads) for a scope and restores the previous one.
-class ScopedThreads {
- public:
-  explicit ScopedThreads(int threads);
-  ~ScopedThreads();
-  ScopedThreads(const ScopedThreads&) = delete;
-  ScopedThreads& operator=(const ScopedThreads&) = delete;
-
- private:
-  int previous_;
-};
-
 // Shared measurement helpers.
 double seconds_since(int64_t start_ns);
 int64_t now_ns();

@@ -13,6 +13,19 @@ int num_threads();
 // Sets the thread count for oneDNN and Dendrite's loops together; n >= 1.
 void set_num_threads(int n);
 
+// Sets the thread count for a scope and restores the previous one on the way out (also when an
+// exception or a failed test assertion ends the scope early).
+class ScopedThreads {
+ public:
+  explicit ScopedThreads(int n) : previous_(num_threads()) { set_num_threads(n); }
+  ~ScopedThreads() { set_num_threads(previous_); }
+  ScopedThreads(const ScopedThreads&) = delete;
+  ScopedThreads& operator=(const ScopedThreads&) = delete;
+
+ private:
+  int previous_;
+};
+
 // Work below this many elements runs on the calling thread: forking a team costs more than it saves.
 inline constexpr int64_t kParallelGrain = 32768;
 
