@@ -4,13 +4,13 @@
 // nodes: the whole layer is one node); around them, the products over all T * B rows at once.
 #include "dendrite/ops/lstm_layer.h"
 
-#include <algorithm>
 #include <cstddef>
-#include <cstring>
 #include <memory>
+#include <vector>
 #include <utility>
 
 #include "dendrite/core/threading.h"
+#include "dendrite/kernels/lstm_recurrence_loop.h"
 #include "dendrite/kernels/registry.h"
 #include "dendrite/ops/checks.h"
 #include "dendrite/ops/creation.h"
@@ -24,24 +24,16 @@ namespace {
 using Grads = std::vector<TensorBase>;
 using kernels::dispatch;
 using kernels::OpId;
+using kernels::lstm_recurrence::slab;
+using kernels::lstm_recurrence::transposed;
 
 // A contiguous, history-free handle on the same values (a copy only when t is strided).
 Tensor dense(const TensorBase& t) { return Tensor(t.alias()).contiguous(); }
-
-// Step t of a contiguous [T, rows, width] buffer as a [rows, width] matrix.
-TensorBase slab(const TensorBase& buf, int64_t t) {
-  const int64_t rows = buf.size(1), width = buf.size(2);
-  return buf.as_strided({rows, width}, {width, 1}, buf.offset() + t * rows * width);
-}
 
 // A contiguous [T, rows, width] buffer as one [T * rows, width] matrix.
 TensorBase flat(const TensorBase& buf) {
   const int64_t width = buf.size(-1);
   return buf.as_strided({buf.numel() / width, width}, {width, 1}, buf.offset());
-}
-
-TensorBase transposed(const TensorBase& m) {
-  return m.as_strided({m.size(1), m.size(0)}, {m.stride(1), m.stride(0)}, m.offset());
 }
 
 // out = a @ b (+ bias[N]); out contiguous, a and b any 2-D strides.
