@@ -43,8 +43,11 @@ std::shared_ptr<const TensorBase> ConversionCache::find(const TensorBase& view, 
   return it == entries_.end() ? nullptr : it->second;
 }
 
-void ConversionCache::insert(const TensorBase& view, const std::string& key, TensorBase converted) {
-  entries_[full_key(view, key)] = std::make_shared<const TensorBase>(std::move(converted));
+std::shared_ptr<const TensorBase> ConversionCache::insert(const TensorBase& view, const std::string& key,
+                                                          TensorBase converted) {
+  auto kept = std::make_shared<const TensorBase>(std::move(converted));
+  entries_[full_key(view, key)] = kept;
+  return kept;
 }
 
 ConstantOperand::ConstantOperand(const TensorBase& t) : tensor_(t.alias()) {

@@ -28,7 +28,8 @@ namespace dendrite::kernels {
 class ConversionCache {
  public:
   std::shared_ptr<const TensorBase> find(const TensorBase& view, const std::string& key) const;
-  void insert(const TensorBase& view, const std::string& key, TensorBase converted);
+  // Keeps `converted` for `view` and returns the kept copy.
+  std::shared_ptr<const TensorBase> insert(const TensorBase& view, const std::string& key, TensorBase converted);
 
  private:
   std::unordered_map<std::string, std::shared_ptr<const TensorBase>> entries_;

@@ -89,6 +89,25 @@ OperandLayout layout(int64_t rows, int64_t cols, int64_t sr, int64_t sc, const s
   return {{batch->size, rows, cols}, {batch_stride, r, c}};
 }
 
+// bias[N] as oneDNN wants it for an output of `out_dims`: a [1, .., 1, N] operand that broadcasts.
+memory::desc bias_desc(const memory::dims& out_dims) {
+  memory::dims dims(out_dims.size(), 1);
+  dims.back() = out_dims.back();
+  return onednn::f32_dense_desc(dims);
+}
+
+// oneDNN's matmul for these operands, with the bias when `bias` is not the empty descriptor;
+// throws dnnl::error when oneDNN refuses them.
+dnnl::matmul::primitive_desc matmul_pd(const memory::desc& a, const memory::desc& b, const memory::desc& bias,
+                                       const memory::desc& out) {
+  const dnnl::matmul::desc desc = bias.is_zero() ? dnnl::matmul::desc(a, b, out) : dnnl::matmul::desc(a, b, bias, out);
+  return {desc, onednn::engine()};
+}
+
+bool reference_loop(const dnnl::matmul::primitive_desc& pd) {
+  return std::string(pd.impl_info_str()).starts_with("ref");
+}
+
 struct MatmulPlan {
   dnnl::matmul primitive;
   memory::desc a, b, bias, out;
@@ -102,18 +121,9 @@ MatmulPlan make_plan(const OperandLayout& a, const OperandLayout& b, const Opera
     plan.a = onednn::f32_desc(a.dims, a.strides);
     plan.b = onednn::f32_desc(b.dims, b.strides);
     plan.out = onednn::f32_desc(out.dims, out.strides);
-    std::optional<dnnl::matmul::desc> desc;
-    if (has_bias) {
-      // bias[N] broadcasts as a [1, .., 1, N] operand.
-      memory::dims bias_dims(out.dims.size(), 1);
-      bias_dims.back() = out.dims.back();
-      plan.bias = onednn::f32_dense_desc(bias_dims);
-      desc.emplace(plan.a, plan.b, plan.bias, plan.out);
-    } else {
-      desc.emplace(plan.a, plan.b, plan.out);
-    }
-    dnnl::matmul::primitive_desc pd(*desc, onednn::engine());
-    plan.reference_impl = std::string(pd.impl_info_str()).starts_with("ref");
+    if (has_bias) plan.bias = bias_desc(out.dims);
+    const dnnl::matmul::primitive_desc pd = matmul_pd(plan.a, plan.b, plan.bias, plan.out);
+    plan.reference_impl = reference_loop(pd);
     plan.primitive = dnnl::matmul(pd);
   } catch (const dnnl::error& e) {
     plan.error = e.what();
@@ -219,7 +229,25 @@ bool run_matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias
   return true;
 }
 
-// ---- products with a packed constant b ----
+// ---- 2-D products with their own plans (a packed constant b, bf16) ----
+
+// The layouts of a 2-D product out[M, N] = a[M, K] @ b[K, N], out contiguous.
+struct Layouts2d {
+  OperandLayout a, b, out;
+  // Everything that shapes a plan of `kind` for these operands.
+  onednn::PrimitiveKey key(int64_t kind, bool has_bias) const {
+    onednn::PrimitiveKey k(kind);
+    k.add(a.dims).add(a.strides).add(b.dims).add(b.strides).add(has_bias);
+    return k;
+  }
+};
+
+Layouts2d layouts_2d(const TensorBase& a, const TensorBase& b, const TensorBase& out) {
+  const int64_t M = out.shape()[0], N = out.shape()[1], K = a.shape()[1];
+  return {layout(M, K, a.stride(0), a.stride(1), std::nullopt, 0), layout(K, N, b.stride(0), b.stride(1), std::nullopt, 0),
+          layout(M, N, N, 1, std::nullopt, 0)};
+}
+
 
 struct PackedPlan {
   dnnl::matmul primitive;
@@ -235,15 +263,9 @@ PackedPlan make_packed_plan(const OperandLayout& a, const OperandLayout& b, cons
     plan.b = onednn::f32_desc(b.dims, b.strides);
     plan.out = onednn::f32_desc(out.dims, out.strides);
     const memory::desc any(b.dims, memory::data_type::f32, memory::format_tag::any);
-    std::optional<dnnl::matmul::desc> desc;
-    if (has_bias) {
-      plan.bias = onednn::f32_dense_desc({1, out.dims.back()});
-      desc.emplace(plan.a, any, plan.bias, plan.out);
-    } else {
-      desc.emplace(plan.a, any, plan.out);
-    }
-    dnnl::matmul::primitive_desc pd(*desc, onednn::engine());
-    if (std::string(pd.impl_info_str()).starts_with("ref")) {
+    if (has_bias) plan.bias = bias_desc(out.dims);
+    const dnnl::matmul::primitive_desc pd = matmul_pd(plan.a, any, plan.bias, plan.out);
+    if (reference_loop(pd)) {
       plan.error = "only oneDNN's reference loop";
       return plan;
     }
@@ -266,13 +288,9 @@ onednn::PrimitiveCache<PackedPlan>& packed_plan_cache() {
 bool run_packed_matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias, const TensorBase& out,
                        ConversionCache& conversions) {
   if (out.dim() != 2 || !out.is_contiguous()) return false;
-  const int64_t M = out.shape()[0], N = out.shape()[1], K = a.shape()[1];
-  const OperandLayout la = layout(M, K, a.stride(0), a.stride(1), std::nullopt, 0);
-  const OperandLayout lb = layout(K, N, b.stride(0), b.stride(1), std::nullopt, 0);
-  const OperandLayout lo = layout(M, N, N, 1, std::nullopt, 0);
-  onednn::PrimitiveKey key(kMatmulPackedKey);
-  key.add(la.dims).add(la.strides).add(lb.dims).add(lb.strides).add(bias.defined());
-  auto plan = packed_plan_cache().get(key, [&] { return make_packed_plan(la, lb, lo, bias.defined()); });
+  const Layouts2d l = layouts_2d(a, b, out);
+  const onednn::PrimitiveKey key = l.key(kMatmulPackedKey, bias.defined());
+  auto plan = packed_plan_cache().get(key, [&] { return make_packed_plan(l.a, l.b, l.out, bias.defined()); });
   if (!plan->error.empty()) return false;
 
   dnnl::stream& stream = onednn::stream();
@@ -283,8 +301,7 @@ bool run_packed_matmul(const TensorBase& a, const TensorBase& b, const TensorBas
     dnnl::memory from = onednn::wrap(plan->b, static_cast<const float*>(b.raw_data()));
     dnnl::memory to(plan->packed, onednn::engine(), buffer.raw_data());
     plan->pack.execute(stream, from, to);
-    conversions.insert(b, key.bytes(), buffer);
-    packed = conversions.find(b, key.bytes());
+    packed = conversions.insert(b, key.bytes(), buffer);
   }
   std::unordered_map<int, dnnl::memory> args{
       {DNNL_ARG_SRC, onednn::wrap(plan->a, static_cast<const float*>(a.raw_data()))},
@@ -316,15 +333,9 @@ Bf16Plan make_bf16_plan(const OperandLayout& a, const OperandLayout& b, const Op
     plan.out = onednn::f32_desc(out.dims, out.strides);
     const memory::desc a16(a.dims, memory::data_type::bf16, memory::format_tag::ab);
     const memory::desc b16(b.dims, memory::data_type::bf16, memory::format_tag::any);
-    std::optional<dnnl::matmul::desc> desc;
-    if (has_bias) {
-      plan.bias = onednn::f32_dense_desc({1, out.dims.back()});
-      desc.emplace(a16, b16, plan.bias, plan.out);
-    } else {
-      desc.emplace(a16, b16, plan.out);
-    }
-    dnnl::matmul::primitive_desc pd(*desc, onednn::engine());
-    if (std::string(pd.impl_info_str()).starts_with("ref")) {
+    if (has_bias) plan.bias = bias_desc(out.dims);
+    const dnnl::matmul::primitive_desc pd = matmul_pd(a16, b16, plan.bias, plan.out);
+    if (reference_loop(pd)) {
       plan.error = "only oneDNN's reference loop";
       return plan;
     }
@@ -353,14 +364,10 @@ TensorBase bf16_scratch(const memory::desc& desc) {
 // qualify or this CPU has no bf16 kernel, so the caller runs it in f32.
 bool run_bf16_matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias, const TensorBase& out) {
   if (out.dim() != 2 || !out.is_contiguous()) return false;
-  const int64_t M = out.shape()[0], N = out.shape()[1], K = a.shape()[1];
-  if (std::min({M, N, K}) < kBf16MinDim) return false;
-  const OperandLayout la = layout(M, K, a.stride(0), a.stride(1), std::nullopt, 0);
-  const OperandLayout lb = layout(K, N, b.stride(0), b.stride(1), std::nullopt, 0);
-  const OperandLayout lo = layout(M, N, N, 1, std::nullopt, 0);
-  onednn::PrimitiveKey key(kMatmulBf16Key);
-  key.add(la.dims).add(la.strides).add(lb.dims).add(lb.strides).add(bias.defined());
-  auto plan = bf16_plan_cache().get(key, [&] { return make_bf16_plan(la, lb, lo, bias.defined()); });
+  if (std::min({out.size(0), out.size(1), a.size(1)}) < kBf16MinDim) return false;
+  const Layouts2d l = layouts_2d(a, b, out);
+  const onednn::PrimitiveKey key = l.key(kMatmulBf16Key, bias.defined());
+  auto plan = bf16_plan_cache().get(key, [&] { return make_bf16_plan(l.a, l.b, l.out, bias.defined()); });
   if (!plan->error.empty()) return false;
 
   // A b declared constant is converted once per declaration.
