@@ -1,6 +1,6 @@
 #!/bin/sh
 # kill_resume.sh DENDRITE RUN_DIR MODE NP MIN_ACCURACY [SERVERS]: trains fashion-mlp on a small slice with
-# --dist MODE on NP ranks (the last SERVERS, default 1, parameter-server shards) while worker 0 SIGKILLs itself
+# --dist MODE on NP ranks (the last SERVERS, default 1, parameter-server shards; 0 for allreduce) while worker 0 SIGKILLs itself
 # after its 10th step (DENDRITE_DIST_TEST_KILL, dist/test_faults.h; worker 0, the writer, so that
 # the last checkpoint is known: step 8); checks that the job failed and left that checkpoint with
 # the shards' snapshots, then resumes it and checks that the resumed run completes with a test

@@ -11,6 +11,7 @@
 #include "dendrite/ops/ops.h"
 #include "dendrite/optim/sgd.h"
 #include "dist_test_env.h"
+#include "support/errors.h"
 
 namespace dendrite::dist {
 namespace {
@@ -70,13 +71,15 @@ struct Session {
   int64_t checkpoint_at = -1;
   int64_t resume_from = -1;
   int warm_start = 0;
+  Mode mode = Mode::ps_async;
 };
 
 std::vector<std::vector<float>> run_session(const Session& session, const fs::path& dir, int64_t* first_version) {
   std::shared_ptr<Communicator> comm = testing::comm();
   Options options;
-  options.mode = Mode::ps_async;
+  options.mode = session.mode;
   options.warm_start = session.warm_start;
+  options.staleness = 1;  // ps-ssp
   manual_seed(9);
   nn::Linear net(4, 4);
   const int workers = comm->size() - 1;
@@ -128,17 +131,32 @@ TEST(ParameterServer, ResumeRestoresShardsExactly) {
   for (size_t k = 0; k < resumed.size(); ++k) EXPECT_EQ(resumed[k], whole[5 + k]) << "after " << 5 + k << " pushes";
 }
 
-TEST(ParameterServer, WarmStartLetsWorkerZeroGoFirst) {
+// Worker 0 pushes 4 steps alone; the others' first fetch must see all 4 updates. ps-sync: exactly
+// 4 (the warm rounds are worker 0's alone, the next needs every worker); ps-ssp: worker 0's lead
+// of 4 pushes is not held against a staleness bound of 1 (it would wait for the others forever).
+class WarmStart : public ::testing::TestWithParam<Mode> {};
+
+TEST_P(WarmStart, LetsWorkerZeroGoFirst) {
   std::shared_ptr<Communicator> comm = testing::comm();
   if (comm->size() < 3) GTEST_SKIP() << "needs a server and two workers";
   int64_t version = -1;
-  run_session({.steps = 6, .warm_start = 4}, {}, &version);
+  const std::vector<std::vector<float>> seen =
+      run_session({.steps = 6, .warm_start = 4, .mode = GetParam()}, {}, &version);
+  if (comm->rank() == comm->size() - 1) return;
+  EXPECT_EQ(seen.size(), 6u);
   if (comm->rank() == 0) {
     EXPECT_EQ(version, 0);
-  } else if (comm->rank() < comm->size() - 1) {
+  } else if (GetParam() == Mode::ps_sync) {
+    EXPECT_EQ(version, 4);
+  } else {
     EXPECT_GE(version, 4);
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(ParameterServer, WarmStart, ::testing::Values(Mode::ps_async, Mode::ps_sync, Mode::ps_ssp),
+                         [](const auto& info) { return std::string(info.param == Mode::ps_async  ? "async"
+                                                                   : info.param == Mode::ps_sync ? "sync"
+                                                                                                 : "ssp"); });
 
 TEST(Options, WarmStartAndStragglerFlags) {
   const char* argv[] = {"prog", "--dist", "ps-async", "--warm-start", "5", "--slow-rank=1", "--slow-factor", "3"};
@@ -149,7 +167,10 @@ TEST(Options, WarmStartAndStragglerFlags) {
   validate(o, 3);
   Options sync = o;
   sync.mode = Mode::ps_sync;
-  EXPECT_THROW(validate(sync, 3), Error);
+  validate(sync, 3);
+  Options allreduce = o;
+  allreduce.mode = Mode::allreduce;
+  test_support::expect_error([&] { validate(allreduce, 3); }, {"--warm-start applies to the parameter-server modes", "--dist allreduce"});
   Options slow = o;
   slow.slow_factor = 0.5;
   EXPECT_THROW(validate(slow, 3), Error);

@@ -48,7 +48,7 @@ void add_dist_options(CLI::App* train, dist::Options& d) {
                   "allreduce: sum in rank order on every rank, so repeated runs are bit-identical");
   train->add_option("--comm-timeout", d.comm_timeout, "seconds a rank waits for its peers before reporting (300)")
       ->type_name("SECONDS");
-  train->add_option("--warm-start", d.warm_start, "ps-async: worker 0 trains alone for K steps, then the rest join")
+  train->add_option("--warm-start", d.warm_start, "ps-*: worker 0 trains alone for K steps, then the rest join")
       ->type_name("K");
   train->add_option("--slow-rank", d.slow_rank, "tests/benchmarks: make this worker a straggler")->type_name("R");
   train->add_option("--slow-factor", d.slow_factor, "tests/benchmarks: the straggler's steps take F times as long")

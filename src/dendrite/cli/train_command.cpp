@@ -144,7 +144,8 @@ int train_local(const Resolved& r, const TrainArgs& args, std::ostream& out, boo
     strategy = std::make_unique<dist::DataParallel>(
         comm, *model,
         dist::ReducerOptions{.bucket_bytes = static_cast<int64_t>(d.bucket_mb * (1 << 20)),
-                             .deterministic = d.deterministic});
+                             .deterministic = d.deterministic},
+        dist::TestFaults(rank, d));
   } else if (ps) {
     strategy = std::make_unique<dist::ParameterServerWorker>(comm, *model, d);
   }

@@ -35,10 +35,20 @@ void average_buffers(Communicator& comm, nn::Module& model, bool deterministic) 
   }
 }
 
-DataParallel::DataParallel(std::shared_ptr<Communicator> comm, const nn::Module& model, ReducerOptions options)
+DataParallel::DataParallel(std::shared_ptr<Communicator> comm, const nn::Module& model, ReducerOptions options,
+                           TestFaults faults)
     : comm_(comm),
       reducer_(std::move(comm), model.named_parameters(), options),
-      deterministic_(options.deterministic) {}
+      deterministic_(options.deterministic),
+      faults_(faults) {}
+
+void DataParallel::before_forward() {
+  // A straggler sleeps here, before its next gradients exist, rather than after its step: the
+  // others then wait for it inside the all-reduce, as they would for a slow machine.
+  if (steps_ > 0) faults_.end(steps_);
+  faults_.begin();
+  ++steps_;
+}
 
 void DataParallel::sync_state(nn::Module& model) {
   if (comm_->size() > 1) average_buffers(*comm_, model, deterministic_);

@@ -18,12 +18,15 @@
 
 #include "dendrite/dist/gradient_reducer.h"
 #include "dendrite/dist/strategy.h"
+#include "dendrite/dist/test_faults.h"
 
 namespace dendrite::dist {
 
 class DataParallel : public Strategy {
  public:
-  DataParallel(std::shared_ptr<Communicator> comm, const nn::Module& model, ReducerOptions options = {});
+  // `faults`: a straggler or a crash injected by tests and benchmarks (test_faults.h); none by default.
+  DataParallel(std::shared_ptr<Communicator> comm, const nn::Module& model, ReducerOptions options = {},
+               TestFaults faults = {});
 
   const char* mode() const override { return "allreduce"; }
   Communicator& comm() const override { return *comm_; }
@@ -32,6 +35,7 @@ class DataParallel : public Strategy {
   // Broadcasts every parameter and buffer from rank 0 (checked: a rank whose model differs gets
   // an error naming the parameter and both shapes).
   void start(nn::Module& model) override;
+  void before_forward() override;
   void after_backward() override { reducer_.finish(); }
   // Replaces every floating-point buffer (batch norm's running mean and variance) by its mean
   // over the ranks, so that rank 0 evaluates and checkpoints statistics of all the data, not of
@@ -43,6 +47,8 @@ class DataParallel : public Strategy {
   std::shared_ptr<Communicator> comm_;
   GradientReducer reducer_;
   bool deterministic_ = false;
+  TestFaults faults_;
+  int64_t steps_ = 0;  // begun
 };
 
 // Copies rank 0's parameters and buffers to every rank, naming the tensor in any mismatch error.

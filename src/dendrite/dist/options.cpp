@@ -33,9 +33,10 @@ void validate(const Options& o, int ranks) {
   DENDRITE_CHECK(o.ps_optim == "adagrad" || o.ps_optim == "sgd", "--ps-optim: expected adagrad or sgd, got '{}'",
                  o.ps_optim);
   DENDRITE_CHECK(o.warm_start >= 0, "--warm-start must be >= 0 steps, got {}", o.warm_start);
-  DENDRITE_CHECK(o.warm_start == 0 || o.mode == Mode::ps_async,
-                 "--warm-start applies to --dist ps-async only (sync rounds and bounded staleness would wait for the "
-                 "workers that have not joined yet)");
+  DENDRITE_CHECK(o.warm_start == 0 || is_parameter_server(o.mode),
+                 "--warm-start applies to the parameter-server modes (ps-async, ps-sync, ps-ssp); --dist {} starts "
+                 "every replica from rank 0's weights at once",
+                 name(o.mode));
   DENDRITE_CHECK(!o.deterministic || !is_parameter_server(o.mode),
                  "--deterministic applies to --dist allreduce only (a parameter server applies gradients in the "
                  "order they arrive)");

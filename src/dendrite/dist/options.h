@@ -14,7 +14,7 @@
 //                    soon as backward has filled it (default 1; PyTorch DDP's bucket_cap_mb)
 //   --deterministic  allreduce: sum gradients (and buffers) in rank order on every rank, so two
 //                    runs of the same job are bit-identical whatever MPI's algorithm (ordered_reduce.h)
-//   --warm-start K   ps-async: worker 0 trains alone for K steps before the others join (DistBelief)
+//   --warm-start K   ps-*: worker 0 trains alone for K steps before the others join (DistBelief)
 //   --slow-rank R --slow-factor F   tests and benchmarks only: worker R's steps take F times as
 //                    long (it sleeps F - 1 times its compute time after each step), a straggler
 #pragma once

@@ -42,6 +42,7 @@ ParameterServer::ParameterServer(std::shared_ptr<Communicator> comm, ServerConfi
   }
   clocks_.assign(static_cast<size_t>(config_.workers), 0);
   done_.assign(static_cast<size_t>(config_.workers), false);
+  heard_.assign(static_cast<size_t>(config_.workers), false);
   round_sum_.assign(static_cast<size_t>(shard_.elements), 0.0f);
   stats_.server = true;
 }
@@ -63,7 +64,7 @@ void ParameterServer::on_push(const PsMessage& m) {
   DENDRITE_CHECK(m.payload.size() == static_cast<size_t>(shard_.elements),
                  "parameter server rank {}: a push of {} values from rank {}, expected {}", comm_->rank(),
                  m.payload.size(), m.source, shard_.elements);
-  ++clocks_[w];
+  clocks_[w] = std::max(clocks_[w] + 1, m.header.clock);
   const int64_t staleness = std::max<int64_t>(0, version_ - m.header.version);
   double lr = base_lr_;
   if (config_.reference_lr > 0 && m.header.lr > 0) lr *= m.header.lr / config_.reference_lr;
@@ -89,7 +90,9 @@ void ParameterServer::on_push(const PsMessage& m) {
 
 void ParameterServer::try_finish_round() {
   const int active = static_cast<int>(std::count(done_.begin(), done_.end(), false));
-  const int needed = std::min(config_.workers - config_.backup, active);
+  // Warm-start rounds are worker 0's alone (its done ends them: a run shorter than the warm start).
+  const bool warm = version_ < config_.warm_start && !done_[0];
+  const int needed = warm ? 1 : std::min(config_.workers - config_.backup, active);
   if (round_count_ == 0 || round_count_ < needed) return;
   const float scale = 1.0f / static_cast<float>(round_count_);
   for (float& v : round_sum_) v *= scale;
@@ -105,8 +108,10 @@ bool ParameterServer::can_answer(const PsMessage& pull) const {
     case Mode::ps_sync: return version_ >= pull.header.version;
     case Mode::ps_ssp: {
       int64_t slowest = pull.header.clock;
-      for (size_t w = 0; w < clocks_.size(); ++w)
-        if (!done_[w]) slowest = std::min(slowest, clocks_[w]);
+      for (size_t w = 0; w < clocks_.size(); ++w) {
+        const bool joined = heard_[w] || w == 0 || config_.warm_start == 0;
+        if (joined && !done_[w]) slowest = std::min(slowest, clocks_[w]);
+      }
       return pull.header.clock - slowest <= config_.staleness;
     }
     default: return true;
@@ -173,6 +178,8 @@ void ParameterServer::serve() {
     const auto w = static_cast<size_t>(m->header.worker);
     DENDRITE_CHECK(w < done_.size(), "parameter server rank {}: a message from worker {} of {}", comm_->rank(), w,
                    done_.size());
+    if (!heard_[w] && m->tag != PsTag::push) clocks_[w] = std::max(clocks_[w], m->header.clock);
+    heard_[w] = true;
     switch (m->tag) {
       case PsTag::push:
         on_push(*m);

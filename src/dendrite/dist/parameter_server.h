@@ -9,6 +9,12 @@
 //   pull                answered with the shard's values when the mode allows: async at once; sync
 //                       once the round the worker waits for is applied; ssp when the slowest
 //                       unfinished worker is at most `staleness` pushes behind the asker.
+//
+// Warm start (config.warm_start = K): worker 0 trains alone first. In sync the first K rounds
+// are worker 0's alone; in ssp a worker other than 0 does not hold the others back until the
+// shard has heard from it, and it joins at worker 0's clock (its messages carry that offset).
+// Both follow from the messages themselves (each sender's arrive in order), not from a signal
+// that could overtake them.
 //   done                the worker has finished.
 //   snapshot(step)      rank 0 is about to checkpoint `step`: once the mode allows (as a pull
 //                       from rank 0 would be answered, so that a sync round rank 0 pushed to is
@@ -45,6 +51,7 @@ struct ServerConfig {
   // A push's lr divided by this scales the rule's own lr (so a worker's schedule reaches the
   // shards); 0: pushes' lr are ignored.
   double reference_lr = 0.0;
+  int warm_start = 0;  // worker 0's steps alone (sync: rounds; ssp: see above); 0 when resumed
   int shard_index = 0;                   // which shard this is (names its snapshot files)
   std::filesystem::path snapshot_dir{};  // where snapshots go; empty: snapshots are not saved
 };
@@ -78,8 +85,9 @@ class ParameterServer {
   std::unique_ptr<optim::Optimizer> optimizer_;
   double base_lr_ = 0.0;
   int64_t version_ = 0;          // updates applied
-  std::vector<int64_t> clocks_;  // pushes received per worker
+  std::vector<int64_t> clocks_;  // pushes received per worker (ssp: from worker 0's clock when it joined)
   std::vector<bool> done_;
+  std::vector<bool> heard_;  // any message from the worker yet
   std::vector<PsMessage> pending_pulls_;
   std::vector<float> round_sum_;  // sync
   int round_count_ = 0;

@@ -61,7 +61,11 @@ void ParameterServerWorker::start(nn::Module& model) {
     return;
   }
   if (options_.warm_start > 0 && comm_->rank() != 0) {
-    recv_message(*comm_, 0, PsTag::warm_go, {});
+    const PsHeader go = recv_message(*comm_, 0, PsTag::warm_go, {});
+    // ps-ssp: join at worker 0's clock, so that its lead is not counted against the bound.
+    clock_offset_ = go.clock;
+    // ps-sync: the first round to wait for is the last of the warm start (fetch asks version + 1).
+    if (options_.mode == Mode::ps_sync) std::fill(versions_.begin(), versions_.end(), go.version - 1);
     fetch();
   }
 }
@@ -70,9 +74,11 @@ void ParameterServerWorker::release_warm_start() {
   warm_released_ = true;
   if (options_.warm_start == 0 || comm_->rank() != 0) return;
   // A fetch is answered after every shard has applied our pushes (messages from one sender arrive
-  // in order), so the others' first fetch sees all K warm-up updates.
-  fetch();
-  for (int w = 1; w < workers(); ++w) send_message(*comm_, w, PsTag::warm_go, {.worker = 0}, {});
+  // in order), so the others' first fetch sees all K warm-up updates. In ps-sync our next
+  // before_forward() waits for that round anyway, and the others ask for it by version.
+  if (options_.mode != Mode::ps_sync) fetch();
+  for (int w = 1; w < workers(); ++w)
+    send_message(*comm_, w, PsTag::warm_go, {.worker = 0, .clock = pushes_, .version = pushes_}, {});
 }
 
 void ParameterServerWorker::before_checkpoint(int64_t step) {
@@ -80,7 +86,7 @@ void ParameterServerWorker::before_checkpoint(int64_t step) {
   // the round of our last push is applied, so the snapshot holds exactly `step` rounds.
   const bool sync = options_.mode == Mode::ps_sync;
   for (size_t s = 0; s < shards_.size(); ++s) {
-    PsHeader h{.worker = comm_->rank(), .clock = pushes_, .version = sync ? versions_[s] + 1 : 0, .step = step};
+    PsHeader h{.worker = comm_->rank(), .clock = clock(), .version = sync ? versions_[s] + 1 : 0, .step = step};
     send_message(*comm_, server_rank(static_cast<int>(s), workers()), PsTag::snapshot, h, {});
   }
   for (size_t s = 0; s < shards_.size(); ++s)
@@ -127,7 +133,7 @@ void ParameterServerWorker::push() {
       for (int64_t i = 0; i < piece.end - piece.begin; ++i)
         slice[static_cast<size_t>(piece.offset + i)] = src[i] * scale;
     }
-    PsHeader h{.worker = comm_->rank(), .clock = pushes_ + 1, .version = versions_[s], .lr = lr_};
+    PsHeader h{.worker = comm_->rank(), .clock = clock() + 1, .version = versions_[s], .lr = lr_};
     send_buffers_[s] = pack(h, slice);
     sends_[s] =
         comm_->isend(send_buffers_[s], server_rank(static_cast<int>(s), workers()), static_cast<int>(PsTag::push));
@@ -141,7 +147,7 @@ void ParameterServerWorker::fetch() {
   // Ask every shard first, then collect: the shards answer in parallel.
   for (size_t s = 0; s < shards_.size(); ++s) {
     PsHeader h{
-        .worker = comm_->rank(), .clock = pushes_, .version = options_.mode == Mode::ps_sync ? versions_[s] + 1 : 0};
+        .worker = comm_->rank(), .clock = clock(), .version = options_.mode == Mode::ps_sync ? versions_[s] + 1 : 0};
     send_message(*comm_, server_rank(static_cast<int>(s), workers()), PsTag::pull, h, {});
   }
   autograd::NoGradGuard no_grad;
@@ -188,6 +194,7 @@ std::vector<RankStats> run_parameter_server(std::shared_ptr<Communicator> comm, 
                       .backup = options.backup,
                       .staleness_lr = options.staleness_lr,
                       .reference_lr = reference_lr,
+                      .warm_start = resume_step >= 0 ? 0 : options.warm_start,
                       .shard_index = comm->rank() - workers,
                       .snapshot_dir = snapshot_dir};
   ParameterServer server(comm, config, std::move(shards[static_cast<size_t>(comm->rank() - workers)]), params,

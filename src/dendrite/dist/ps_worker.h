@@ -5,9 +5,11 @@
 // waiting for the round its push took part in; ps-ssp: the shards hold the answer while the
 // slowest worker is more than `staleness` pushes behind).
 //
-// Warm start (options.warm_start = K, ps-async): worker 0 trains alone for its first K steps while
-// the others wait in start(); it then tells them to join, and they fetch the shards' parameters
-// before their first step. A resumed run skips it.
+// Warm start (options.warm_start = K, every parameter-server mode): worker 0 trains alone for its
+// first K steps while the others wait in start(); it then tells them to join (with its clock and
+// the version its pushes reached), and they fetch the shards' parameters before their first step.
+// ps-sync: the first K rounds are worker 0's alone; ps-ssp: the others join at worker 0's clock.
+// A resumed run skips it.
 //
 // Checkpoints: before rank 0 writes one, before_checkpoint() has every shard save its state for
 // that step (ps_snapshot.h) and waits for them; a resumed run's start() has the shards restore
@@ -55,6 +57,9 @@ class ParameterServerWorker : public Strategy {
   void fetch();
   void push();
   void release_warm_start();  // worker 0: tell the others to join
+  // What the shards count this worker's pushes from (ssp): pushes_ plus, after a warm start,
+  // the clock worker 0 had when this one joined.
+  int64_t clock() const { return pushes_ + clock_offset_; }
 
   std::shared_ptr<Communicator> comm_;
   Options options_;
@@ -65,7 +70,7 @@ class ParameterServerWorker : public Strategy {
   std::vector<int64_t> versions_;      // per server: the version last fetched
   std::vector<std::vector<std::byte>> send_buffers_;
   std::vector<Request> sends_;
-  int64_t steps_ = 0, since_push_ = 0, fetches_ = 0, pushes_ = 0;
+  int64_t steps_ = 0, since_push_ = 0, fetches_ = 0, pushes_ = 0, clock_offset_ = 0;
   double lr_ = 0.0;
   int64_t resume_step_ = -1;
   bool warm_released_ = false;

@@ -2,7 +2,9 @@
 //
 //   straggler   --slow-rank R --slow-factor F: after each step, worker R sleeps F - 1 times the
 //               time the step took since the previous one ended (fetch and compute included), so
-//               its steps take F times as long (a slow machine). Parameter-server workers only.
+//               its steps take F times as long (a slow machine). Parameter-server workers, and
+//               allreduce ranks (which sleep as their next step begins, so the others wait for
+//               them in that step's all-reduce).
 //   kill        the environment variable DENDRITE_DIST_TEST_KILL="RANK:STEP" makes that rank
 //               SIGKILL itself right after its STEP-th step (a crashed machine), so that a test
 //               can check that the job ends and that --resume continues it.
@@ -19,6 +21,7 @@ namespace dendrite::dist {
 
 class TestFaults {
  public:
+  TestFaults() = default;  // none
   TestFaults(int rank, const Options& options);
   // Around one training step: begin() when it starts, end(step) when it is over (`step`: steps
   // done so far on this rank).
