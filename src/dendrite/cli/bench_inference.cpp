@@ -1,6 +1,8 @@
 // W5: batch-1 inference latency of the W1 MLP and the W2 CNN (untrained weights: the time does not
-// depend on their values), in eval mode without autograd, on one thread unless --threads says
-// otherwise. Each call is timed on its own; the figure is the median, with the minimum beside it.
+// depend on their values), in eval mode without autograd, with the weights frozen
+// (nn::FrozenParameters: converted to the kernels' layouts once, as PyTorch's frozen TorchScript,
+// its best configuration here, prepacks them), on one thread unless --threads says otherwise.
+// Each call is timed on its own; the figure is the median, with the minimum beside it.
 
 #include <algorithm>
 
@@ -9,6 +11,7 @@
 #include "dendrite/cli/bench_workloads.h"
 #include "dendrite/core/random.h"
 #include "dendrite/core/threading.h"
+#include "dendrite/nn/frozen_parameters.h"
 #include "dendrite/ops/creation.h"
 
 namespace dendrite::cli {
@@ -17,6 +20,7 @@ namespace {
 BenchRecord measure(const std::string& model, nn::Sequential net, double forward_flops, const BenchPlan& plan) {
   net.eval();
   autograd::NoGradGuard no_grad;
+  const nn::FrozenParameters frozen(net);
   Generator gen(plan.seed);
   const Tensor x = randn({1, 1, 28, 28}, DType::f32, gen);
   Tensor y;

@@ -18,6 +18,7 @@
 #include "dendrite/nn/attention.h"
 #include "dendrite/nn/conv.h"
 #include "dendrite/nn/decoding.h"
+#include "dendrite/nn/frozen_parameters.h"
 #include "dendrite/nn/init.h"
 #include "dendrite/nn/layers.h"
 #include "dendrite/nn/linear.h"

@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "dendrite/core/storage.h"
+#include "dendrite/kernels/constant_operand.h"
 #include "dendrite/kernels/cpu/cpu.h"
 #include "dendrite/kernels/cpu/onednn_cache.h"
 #include "dendrite/kernels/cpu/onednn_engine.h"
@@ -115,6 +116,24 @@ memory stage_input(const Operand& op, const float* data, Storage& scratch) {
   return staged;
 }
 
+// The weights in the primitive's layout. Weights declared constant (kernels/constant_operand.h: an
+// inference session over a frozen model) are reordered once per declaration and the copy reused:
+// for a batch-1 inference the reorder of a 32 -> 64 3x3 layer's weights is ~6 us, a quarter of
+// the convolution itself (docs/performance.md, "W5").
+memory stage_weights(const Operand& op, const TensorBase& w, const std::string& key, Storage& scratch) {
+  ConversionCache* conversions = op.reorder && w.is_contiguous() ? constant_operand_cache(w) : nullptr;
+  if (conversions == nullptr) return stage_input(op, static_cast<const float*>(w.raw_data()), scratch);
+  std::shared_ptr<const TensorBase> converted = conversions->find(w, key);
+  if (!converted) {
+    TensorBase buffer = TensorBase::empty({static_cast<int64_t>(op.chosen.get_size() / sizeof(float))});
+    memory staged(op.chosen, onednn::engine(), buffer.raw_data());
+    memory user = onednn::wrap(op.plain, static_cast<const float*>(w.raw_data()));
+    op.reorder->execute(onednn::stream(), user, staged);
+    converted = conversions->insert(w, key, std::move(buffer));
+  }
+  return memory(op.chosen, onednn::engine(), converted->raw_data());
+}
+
 // Where the primitive writes an output: the tensor's own buffer, or `scratch` to be reordered into
 // it by finish_output.
 memory stage_output(const Operand& op, const float* data, Storage& scratch) {
@@ -207,7 +226,7 @@ void conv2d_forward(const TensorBase& x, const TensorBase& w, const TensorBase& 
     std::lock_guard run_lock(onednn::execution_lock(plan.get()));
     memory dst = stage_output(plan->dst, data(y), y_buf);
     std::unordered_map<int, memory> args{{DNNL_ARG_SRC, stage_input(plan->src, data(xd), x_buf)},
-                                         {DNNL_ARG_WEIGHTS, stage_input(plan->weights, data(wd), w_buf)},
+                                         {DNNL_ARG_WEIGHTS, stage_weights(plan->weights, wd, key.bytes(), w_buf)},
                                          {DNNL_ARG_DST, dst}};
     TensorBase bd;
     if (has_bias) {
@@ -234,7 +253,7 @@ void conv2d_backward_data(const TensorBase& gy, const TensorBase& w, const Conv2
     std::lock_guard run_lock(onednn::execution_lock(plan.get()));
     memory diff_src = stage_output(plan->src, data(gx), gx_buf);
     std::unordered_map<int, memory> args{{DNNL_ARG_DIFF_DST, stage_input(plan->dst, data(gyd), gy_buf)},
-                                         {DNNL_ARG_WEIGHTS, stage_input(plan->weights, data(wd), w_buf)},
+                                         {DNNL_ARG_WEIGHTS, stage_weights(plan->weights, wd, key.bytes(), w_buf)},
                                          {DNNL_ARG_DIFF_SRC, diff_src}};
     plan->primitive.execute(onednn::stream(), args);
     finish_output(plan->src, diff_src, data(gx));
