@@ -121,6 +121,13 @@ TEST_F(Command, EnsembleIsForSequenceRunsOnly) {
   }
 }
 
+TEST_F(Command, ErrorListIsForSequenceRunsOnly) {
+  ASSERT_EQ(run(train_args(1)).status, 0);
+  Result r = run({"eval", run_dir(), "--errors", (tmp_ / "errors.tsv").string()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.err, HasSubstr("--errors: only g2p runs list their wrong words; " + run_dir() + " is a mlp run"));
+}
+
 TEST_F(Command, ResumeExtendsARunAndMatchesAnUninterruptedOne) {
   // Without a schedule (whose length follows the epochs) one epoch resumed to two must give the
   // weights of two epochs in one go, bit for bit: seeds, data order, dropout and optimiser state

@@ -138,6 +138,43 @@ TEST_F(G2PCommand, EvalReportsGreedyAndBeam) {
   EXPECT_THAT(r.out, HasSubstr("test_beam_wer_no_stress "));
 }
 
+// --errors lists exactly the words beam search got wrong: as many lines as WER x words, each with
+// the word, the prediction, the references, the phoneme distance and the stress flag.
+TEST_F(G2PCommand, EvalErrorsListsTheWrongWords) {
+  const fs::path file = tmp_->path() / "errors.tsv";
+  Result r = run({"eval", run_dir(), "--errors", file.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::ifstream in(file);
+  std::string line;
+  ASSERT_TRUE(std::getline(in, line));
+  EXPECT_EQ(line, "word\tpredicted\treferences\tphoneme_errors\tstress_only");
+  int64_t rows = 0;
+  while (std::getline(in, line)) {
+    ++rows;
+    std::vector<std::string> cells;
+    std::stringstream fields(line);
+    for (std::string cell; std::getline(fields, cell, '\t');) cells.push_back(cell);
+    ASSERT_EQ(cells.size(), 5u) << line;
+    EXPECT_THAT(cells[0], ::testing::MatchesRegex("[A-F]+")) << line;
+    EXPECT_NE(cells[1], cells[2]) << line;
+    EXPECT_GE(std::stoll(cells[3]), 0) << line;
+    EXPECT_TRUE(cells[4] == "yes" || cells[4] == "no") << line;
+  }
+  const int64_t words = std::stoll(r.out.substr(r.out.find(": ") + 2));
+  const std::string key = "test_beam_wer ";
+  const double wer = std::stod(r.out.substr(r.out.find(key) + key.size()));
+  EXPECT_GT(rows, 0) << "the one-epoch model gets words wrong: " << r.out;
+  EXPECT_EQ(rows, std::llround(wer * static_cast<double>(words))) << r.out;
+  EXPECT_THAT(r.out, HasSubstr(fmt::format("{} wrong words (beam 3) written to {}", rows, file.string())));
+}
+
+TEST_F(G2PCommand, EvalErrorsToAnUnwritablePathFailsBeforeDecoding) {
+  Result r = run({"eval", run_dir(), "--errors", (tmp_->path() / "no-such-dir" / "e.tsv").string()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.err, HasSubstr("--errors: cannot write "));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("greedy:")));
+}
+
 TEST_F(G2PCommand, EvalAcceptsARunWhoseConfigPredatesTheTransformerKeys) {
   const fs::path old = tmp_->path() / "old-run";
   fs::copy(run_dir(), old, fs::copy_options::recursive);

@@ -93,6 +93,10 @@ void add_eval(CLI::App& app, EvalArgs& a) {
                    "g2p runs: decode with this run's model too, averaging the models' probabilities (repeatable)")
       ->type_name("RUN")
       ->allow_extra_args(false);
+  eval->add_option("--errors", a.errors,
+                   "g2p runs: write every test word beam search got wrong (word, prediction, references, phoneme "
+                   "errors, stress only) to this tab-separated file")
+      ->type_name("FILE");
 }
 
 void add_predict(CLI::App& app, PredictArgs& a) {

@@ -33,6 +33,7 @@ struct EvalArgs {
   std::string checkpoint = "best";  // "best" (falls back to "last" when absent) or "last"
   std::optional<int64_t> threads, batch, limit_test;
   std::vector<std::string> ensemble;  // g2p runs: more runs whose models decode together with run_dir's
+  std::string errors;                 // g2p runs: write every word beam search got wrong to this TSV file
 };
 
 struct PredictArgs {

@@ -1,5 +1,10 @@
 // `dendrite train|eval|predict` for g2p runs (g2p.h).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <climits>
+#include <fstream>
 
 #include "dendrite/cli/builders.h"
 #include "dendrite/cli/g2p.h"
@@ -8,6 +13,7 @@
 #include "dendrite/core/error.h"
 #include "dendrite/core/random.h"
 #include "dendrite/core/threading.h"
+#include "dendrite/train/seq_metrics.h"
 
 namespace dendrite::cli {
 namespace fs = std::filesystem;
@@ -20,6 +26,38 @@ void set_threads(const std::optional<int64_t>& threads) {
 
 std::string pronunciation(const Pronouncer& p, const nn::Hypothesis& h) {
   return fmt::format("{}", fmt::join(p.phonemes.decode(h.tokens), " "));
+}
+
+std::vector<int64_t> to_classes(const std::vector<int64_t>& tokens, const std::vector<int64_t>& classes) {
+  std::vector<int64_t> out;
+  for (int64_t t : tokens) out.push_back(classes.at(static_cast<size_t>(t)));
+  return out;
+}
+
+// `dendrite eval --errors FILE`: one line per test word whose best beam hypothesis is none of its
+// references: the word, the prediction, the references (" | " between them), the phoneme edit
+// distance to the nearest reference, and whether only stress digits are wrong. Returns the count.
+int64_t write_errors(std::ofstream& file, const Pronouncer& p, const std::vector<train::SequenceItem>& items,
+                     const std::vector<std::vector<int64_t>>& best, const std::vector<int64_t>& classes) {
+  file << "word\tpredicted\treferences\tphoneme_errors\tstress_only\n";
+  int64_t wrong = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const auto& refs = items[i].references;
+    if (std::find(refs.begin(), refs.end(), best[i]) != refs.end()) continue;
+    int64_t distance = INT64_MAX;
+    bool stress_only = false;
+    std::vector<std::string> shown;
+    for (const auto& r : refs) {
+      distance = std::min(distance, train::edit_distance(best[i], r));
+      stress_only = stress_only || to_classes(best[i], classes) == to_classes(r, classes);
+      shown.push_back(fmt::format("{}", fmt::join(p.phonemes.decode(r), " ")));
+    }
+    file << fmt::format("{}\t{}\t{}\t{}\t{}\n", fmt::join(p.graphemes.decode(items[i].source), ""),
+                        fmt::join(p.phonemes.decode(best[i]), " "), fmt::join(shown, " | "), distance,
+                        stress_only ? "yes" : "no");
+    ++wrong;
+  }
+  return wrong;
 }
 
 }  // namespace
@@ -160,9 +198,15 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
   const int64_t batch = p.recipe.train.eval_batch, beam = p.recipe.decode.beam;
   const double alpha = p.recipe.decode.length_penalty;
   const std::vector<int64_t> classes = stress_classes(p.phonemes);
+  std::ofstream errors_file;
+  if (!args.errors.empty()) {  // opened before the decoding, so that a bad path fails at once
+    errors_file.open(args.errors);
+    DENDRITE_CHECK(errors_file.good(), "--errors: cannot write {}", args.errors);
+  }
   const train::DecodeScores greedy = train::evaluate_decoding(*p.model, g.data.test, batch, 1, alpha, classes);
-  const train::DecodeScores beamed =
-      train::evaluate_decoding(*p.model, g.data.test, std::max<int64_t>(1, batch / beam), beam, alpha, classes);
+  std::vector<std::vector<int64_t>> best;
+  const train::DecodeScores beamed = train::evaluate_decoding(*p.model, g.data.test, std::max<int64_t>(1, batch / beam),
+                                                              beam, alpha, classes, &best);
   out << fmt::format("{}: {} test words\n", p.recipe.name, greedy.words);
   if (p.runs.size() > 1) out << fmt::format("ensemble of {} models: {}\n", p.runs.size(), fmt::join(p.runs, ", "));
   out << fmt::format("greedy:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s)\n", 100 * greedy.wer, 100 * greedy.per,
@@ -180,6 +224,12 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
       "test_greedy_wer_no_stress {:.6f}  test_greedy_per_no_stress {:.6f}  test_beam_wer_no_stress {:.6f}  "
       "test_beam_per_no_stress {:.6f}\n",
       greedy.wer_no_stress, greedy.per_no_stress, beamed.wer_no_stress, beamed.per_no_stress);
+  if (errors_file.is_open()) {
+    const int64_t wrong = write_errors(errors_file, p, g.data.test, best, classes);
+    errors_file.close();
+    DENDRITE_CHECK(!errors_file.fail(), "--errors: writing {} failed", args.errors);
+    out << fmt::format("{} wrong words (beam {}) written to {}\n", wrong, beam, args.errors);
+  }
   return 0;
 }
 

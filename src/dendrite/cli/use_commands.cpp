@@ -68,6 +68,8 @@ void refuse_ensemble(const std::vector<std::string>& ensemble, const std::string
 
 int eval_command(const EvalArgs& args, std::ostream& out) {
   refuse_ensemble(args.ensemble, args.run_dir);
+  DENDRITE_CHECK(args.errors.empty(), "--errors: only g2p runs list their wrong words; {} is a {} run", args.run_dir,
+                 read_run_recipe(args.run_dir).model.architecture);
   Recipe recipe = read_run_recipe(args.run_dir);
   if (args.batch) recipe.train.eval_batch = *args.batch;
   if (args.limit_test) recipe.data.limit_test = *args.limit_test;

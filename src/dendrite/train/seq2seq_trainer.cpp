@@ -105,7 +105,8 @@ std::vector<std::vector<nn::Hypothesis>> decode_sources(nn::Seq2SeqModel& model,
 }
 
 DecodeScores evaluate_decoding(nn::Seq2SeqModel& model, const std::vector<SequenceItem>& items, int64_t batch,
-                               int64_t beam, double length_penalty, const std::vector<int64_t>& stress_classes) {
+                               int64_t beam, double length_penalty, const std::vector<int64_t>& stress_classes,
+                               std::vector<std::vector<int64_t>>* best_out) {
   std::vector<std::vector<int64_t>> sources;
   for (const SequenceItem& item : items) sources.push_back(item.source);
   const auto start = Clock::now();
@@ -114,10 +115,12 @@ DecodeScores evaluate_decoding(nn::Seq2SeqModel& model, const std::vector<Sequen
       {.max_length = {1}, .beam = std::max<int64_t>(beam, 1), .nbest = 1, .length_penalty = length_penalty});
   const double elapsed = seconds_since(start);
   SequenceErrorRates rates, stress_free(stress_classes);
+  if (best_out != nullptr) best_out->clear();
   for (size_t i = 0; i < items.size(); ++i) {
-    const std::vector<int64_t> best = hyps[i].empty() ? std::vector<int64_t>{} : hyps[i][0].tokens;
+    std::vector<int64_t> best = hyps[i].empty() ? std::vector<int64_t>{} : hyps[i][0].tokens;
     rates.add(best, items[i].references);
     if (!stress_classes.empty()) stress_free.add(best, items[i].references);
+    if (best_out != nullptr) best_out->push_back(std::move(best));
   }
   return {.wer = rates.wer(),
           .per = rates.per(),

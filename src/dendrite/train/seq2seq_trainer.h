@@ -98,8 +98,10 @@ int64_t max_target_length(int64_t source_length);
 // Decodes every item (in batches of similar length, in eval mode, without gradients) and scores
 // the best hypothesis of each against its references. beam <= 1 decodes greedily. With
 // stress_classes, the *_no_stress scores compare those classes (seq_metrics.h).
+// `best`, when given, receives each item's best hypothesis (empty when the decoder found none).
 DecodeScores evaluate_decoding(nn::Seq2SeqModel& model, const std::vector<SequenceItem>& items, int64_t batch,
-                               int64_t beam, double length_penalty, const std::vector<int64_t>& stress_classes = {});
+                               int64_t beam, double length_penalty, const std::vector<int64_t>& stress_classes = {},
+                               std::vector<std::vector<int64_t>>* best = nullptr);
 // The same, returning each item's n best hypotheses in the order of `sources`.
 std::vector<std::vector<nn::Hypothesis>> decode_sources(nn::Seq2SeqModel& model,
                                                         const std::vector<std::vector<int64_t>>& sources, int64_t batch,
