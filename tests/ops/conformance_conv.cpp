@@ -84,6 +84,12 @@ DENDRITE_OP_CASES(pooling){
      .inputs = [](CaseGen& g) { return Inputs{relu(g.normal({2, 3, g.dim(4, 9), g.dim(4, 9)}))}; },
      .fn = [](const Inputs& in) { return Outputs{max_pool2d(in[0], {2, 2})}; },
      .gradcheck = false},
+    // Rows long enough for the cpu 2x2 kernel's vector body and tail, odd sizes (the last row and
+    // column unused), and channel planes that are not contiguous (a slice).
+    {.name = "max_pool2d_2x2_wide_sliced",
+     .inputs = [](CaseGen& g) { return Inputs{g.normal({2, 5, 7, 2 * g.dim(17, 23) + 1})}; },
+     .fn = [](const Inputs& in) { return Outputs{max_pool2d(in[0].slice(1, 1, 5, 2), {2, 2})}; },
+     .gradcheck = false},
     {.name = "max_pool2d_3x3_stride2_padding1",
      .inputs = [](CaseGen& g) { return pool_input(g, 3, 6); },
      .fn = [](const Inputs& in) { return Outputs{max_pool2d(in[0], {3, 3}, {2, 2}, {1, 1})}; }},
