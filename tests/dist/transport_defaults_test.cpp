@@ -10,9 +10,11 @@ namespace {
 
 TEST(TransportDefaults, AllReduceCopiesThroughSharedBuffers) {
   const auto settings = transport_defaults(Mode::allreduce);
-  ASSERT_EQ(settings.size(), 1u);
+  ASSERT_EQ(settings.size(), 2u);
   EXPECT_EQ(settings[0].first, "btl_vader_single_copy_mechanism");
   EXPECT_EQ(settings[0].second, "none");
+  EXPECT_EQ(settings[1].first, "coll_libnbc_iallreduce_algorithm");  // ring
+  EXPECT_EQ(settings[1].second, "1");
 }
 
 TEST(TransportDefaults, ParameterServerAndSingleProcessKeepOpenMpisDefaults) {

@@ -42,7 +42,13 @@ std::vector<std::pair<std::string, std::string>> transport_defaults(Mode mode) {
   // copying in the kernel). A parameter server is the opposite case: its ranks outnumber the cores,
   // and a fragment copied through shared buffers waits for the receiver to be scheduled, so CMA
   // stays (ps-async 12k samples/s with it, 5.5k without).
-  if (mode == Mode::allreduce) return {{"btl_vader_single_copy_mechanism", "none"}};
+  //
+  // The gradient buckets are all-reduced non-blocking (libnbc), whose default algorithm choice
+  // measured ~1.5x slower than the blocking MPI_Allreduce; its ring algorithm comes close to it:
+  // 3 x 0.9 MB on 2 ranks, idle cores, 0.36 ms per step's worth with the ring against 0.53 ms
+  // with libnbc's default choice and 0.34 ms for blocking MPI_Allreduce (standalone, docs/dist.md).
+  if (mode == Mode::allreduce)
+    return {{"btl_vader_single_copy_mechanism", "none"}, {"coll_libnbc_iallreduce_algorithm", "1"}};
   return {};
 }
 
