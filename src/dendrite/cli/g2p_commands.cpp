@@ -46,10 +46,11 @@ int64_t write_errors(std::ofstream& file, const Pronouncer& p, const std::vector
     if (std::find(refs.begin(), refs.end(), best[i]) != refs.end()) continue;
     int64_t distance = INT64_MAX;
     bool stress_only = false;
+    const std::vector<int64_t> predicted_classes = to_classes(best[i], classes);
     std::vector<std::string> shown;
     for (const auto& r : refs) {
       distance = std::min(distance, train::edit_distance(best[i], r));
-      stress_only = stress_only || to_classes(best[i], classes) == to_classes(r, classes);
+      stress_only = stress_only || predicted_classes == to_classes(r, classes);
       shown.push_back(fmt::format("{}", fmt::join(p.phonemes.decode(r), " ")));
     }
     file << fmt::format("{}\t{}\t{}\t{}\t{}\n", fmt::join(p.graphemes.decode(items[i].source), ""),

@@ -58,18 +58,21 @@ Tensor read_images(const std::vector<std::string>& files, const Recipe& recipe) 
   return stack(images);
 }
 
-// Ensembles are for sequence runs (g2p.h); a classification run named with --ensemble is an error.
+// Options only sequence runs take (g2p.h): given for a classification run, an error that says
+// which option and names the run's architecture.
+void refuse_g2p_option(bool given, const char* refusal, const std::string& run_dir) {
+  DENDRITE_CHECK(!given, "{}; {} is a {} run", refusal, run_dir, read_run_recipe(run_dir).model.architecture);
+}
+
 void refuse_ensemble(const std::vector<std::string>& ensemble, const std::string& run_dir) {
-  DENDRITE_CHECK(ensemble.empty(), "--ensemble: only g2p runs decode as an ensemble; {} is a {} run", run_dir,
-                 read_run_recipe(run_dir).model.architecture);
+  refuse_g2p_option(!ensemble.empty(), "--ensemble: only g2p runs decode as an ensemble", run_dir);
 }
 
 }  // namespace
 
 int eval_command(const EvalArgs& args, std::ostream& out) {
   refuse_ensemble(args.ensemble, args.run_dir);
-  DENDRITE_CHECK(args.errors.empty(), "--errors: only g2p runs list their wrong words; {} is a {} run", args.run_dir,
-                 read_run_recipe(args.run_dir).model.architecture);
+  refuse_g2p_option(!args.errors.empty(), "--errors: only g2p runs list their wrong words", args.run_dir);
   Recipe recipe = read_run_recipe(args.run_dir);
   if (args.batch) recipe.train.eval_batch = *args.batch;
   if (args.limit_test) recipe.data.limit_test = *args.limit_test;
