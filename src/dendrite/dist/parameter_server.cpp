@@ -60,11 +60,9 @@ void ParameterServer::apply(std::span<const float> grad, double lr) {
 }
 
 void ParameterServer::on_push(const PsMessage& m) {
-  const auto w = static_cast<size_t>(m.header.worker);
   DENDRITE_CHECK(m.payload.size() == static_cast<size_t>(shard_.elements),
                  "parameter server rank {}: a push of {} values from rank {}, expected {}", comm_->rank(),
                  m.payload.size(), m.source, shard_.elements);
-  clocks_[w] = std::max(clocks_[w] + 1, m.header.clock);
   const int64_t staleness = std::max<int64_t>(0, version_ - m.header.version);
   double lr = base_lr_;
   if (config_.reference_lr > 0 && m.header.lr > 0) lr *= m.header.lr / config_.reference_lr;
@@ -178,7 +176,9 @@ void ParameterServer::serve() {
     const auto w = static_cast<size_t>(m->header.worker);
     DENDRITE_CHECK(w < done_.size(), "parameter server rank {}: a message from worker {} of {}", comm_->rank(), w,
                    done_.size());
-    if (!heard_[w] && m->tag != PsTag::push) clocks_[w] = std::max(clocks_[w], m->header.clock);
+    // Every message carries the sender's clock: pushes made, this one included (after a warm
+    // start, from worker 0's clock when the sender joined); a done message carries 0.
+    clocks_[w] = std::max(clocks_[w], m->header.clock);
     heard_[w] = true;
     switch (m->tag) {
       case PsTag::push:

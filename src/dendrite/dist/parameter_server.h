@@ -9,12 +9,6 @@
 //   pull                answered with the shard's values when the mode allows: async at once; sync
 //                       once the round the worker waits for is applied; ssp when the slowest
 //                       unfinished worker is at most `staleness` pushes behind the asker.
-//
-// Warm start (config.warm_start = K): worker 0 trains alone first. In sync the first K rounds
-// are worker 0's alone; in ssp a worker other than 0 does not hold the others back until the
-// shard has heard from it, and it joins at worker 0's clock (its messages carry that offset).
-// Both follow from the messages themselves (each sender's arrive in order), not from a signal
-// that could overtake them.
 //   done                the worker has finished.
 //   snapshot(step)      rank 0 is about to checkpoint `step`: once the mode allows (as a pull
 //                       from rank 0 would be answered, so that a sync round rank 0 pushed to is
@@ -22,6 +16,12 @@
 //
 // The loop polls with a growing sleep (poll.h): an idle shard costs almost no CPU. A shard that
 // hears nothing for the communicator's timeout reports which workers it still waits for.
+//
+// Warm start (config.warm_start = K): worker 0 trains alone first. In sync the first K rounds
+// are worker 0's alone; in ssp a worker other than 0 does not hold the others back until the
+// shard has heard from it, and it joins at worker 0's clock (its messages carry that offset).
+// Both follow from the messages themselves (each sender's arrive in order), not from a signal
+// that could overtake them.
 #pragma once
 
 #include <filesystem>
