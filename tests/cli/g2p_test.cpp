@@ -138,6 +138,31 @@ TEST_F(G2PCommand, EvalReportsGreedyAndBeam) {
   EXPECT_THAT(r.out, HasSubstr("test_beam_wer_no_stress "));
 }
 
+// --split dev decodes the dev words with the best checkpoint, as training's own final dev
+// evaluation did: the same greedy WER as summary.json's. --beam and --length-penalty override the recipe.
+TEST_F(G2PCommand, EvalDecodesTheDevSplitWithTheGivenBeam) {
+  Result r = run({"eval", run_dir(), "--split", "dev", "--beam", "2", "--length-penalty", "0.5"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr(" dev words"));
+  EXPECT_THAT(r.out, HasSubstr("beam 2:  WER"));
+  EXPECT_THAT(r.out, HasSubstr("length penalty 0.5)"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("test_")));
+  const std::string key = "dev_greedy_wer ";
+  ASSERT_THAT(r.out, HasSubstr(key));
+  const double wer = std::stod(r.out.substr(r.out.find(key) + key.size()));
+  std::ifstream in(fs::path(run_dir()) / "summary.json");
+  EXPECT_NEAR(wer, nlohmann::json::parse(in)["dev_greedy_wer"].get<double>(), 1e-6) << r.out;
+}
+
+TEST_F(G2PCommand, EvalBadBeamOrLengthPenaltyIsAnError) {
+  Result beam = run({"eval", run_dir(), "--beam", "0"});
+  EXPECT_EQ(beam.status, 1);
+  EXPECT_THAT(beam.err, HasSubstr("--beam must be >= 1, got 0"));
+  Result alpha = run({"eval", run_dir(), "--length-penalty", "-1"});
+  EXPECT_EQ(alpha.status, 1);
+  EXPECT_THAT(alpha.err, HasSubstr("--length-penalty must be a number >= 0, got -1"));
+}
+
 // --errors lists exactly the words beam search got wrong: as many lines as WER x words, each with
 // the word, the prediction, the references, the phoneme distance and the stress flag.
 TEST_F(G2PCommand, EvalErrorsListsTheWrongWords) {

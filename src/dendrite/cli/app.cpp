@@ -97,6 +97,11 @@ void add_eval(CLI::App& app, EvalArgs& a) {
                    "g2p runs: write every test word beam search got wrong (word, prediction, references, phoneme "
                    "errors, stress only) to this tab-separated file")
       ->type_name("FILE");
+  eval->add_option("--split", a.split, "g2p runs: decode the test split (default) or the dev split, to tune decoding")
+      ->check(CLI::IsMember({"test", "dev"}));
+  optional_option(eval, "--beam", a.beam, "g2p runs: beam width (default: the recipe's decode.beam)", "K");
+  optional_option(eval, "--length-penalty", a.length_penalty,
+                  "g2p runs: beam search's length normalisation exponent (default: decode.length_penalty)", "A");
 }
 
 void add_predict(CLI::App& app, PredictArgs& a) {

@@ -34,6 +34,11 @@ struct EvalArgs {
   std::optional<int64_t> threads, batch, limit_test;
   std::vector<std::string> ensemble;  // g2p runs: more runs whose models decode together with run_dir's
   std::string errors;                 // g2p runs: write every word beam search got wrong to this TSV file
+  // g2p runs: the split decoded ("test", or "dev" to tune decoding without touching the test set),
+  // and the beam width and length penalty (the recipe's decode.beam / decode.length_penalty when absent).
+  std::string split = "test";
+  std::optional<int64_t> beam;
+  std::optional<double> length_penalty;
 };
 
 struct PredictArgs {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cmath>
 #include <fstream>
 
 #include "dendrite/cli/builders.h"
@@ -196,37 +197,41 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
   DENDRITE_CHECK(g.graphemes == p.graphemes && g.phonemes == p.phonemes,
                  "{}: the dictionary's vocabularies differ from the run's {} and {} (another data.dir or version?)",
                  args.run_dir, kGraphemesFile, kPhonemesFile);
-  const int64_t batch = p.recipe.train.eval_batch, beam = p.recipe.decode.beam;
-  const double alpha = p.recipe.decode.length_penalty;
+  const int64_t batch = p.recipe.train.eval_batch, beam = args.beam.value_or(p.recipe.decode.beam);
+  const double alpha = args.length_penalty.value_or(p.recipe.decode.length_penalty);
+  DENDRITE_CHECK(beam >= 1, "--beam must be >= 1, got {}", beam);
+  DENDRITE_CHECK(std::isfinite(alpha) && alpha >= 0, "--length-penalty must be a number >= 0, got {}", alpha);
+  const auto& words = args.split == "dev" ? g.data.dev : g.data.test;
+  const std::string& split = args.split;
   const std::vector<int64_t> classes = stress_classes(p.phonemes);
   std::ofstream errors_file;
   if (!args.errors.empty()) {  // opened before the decoding, so that a bad path fails at once
     errors_file.open(args.errors);
     DENDRITE_CHECK(errors_file.good(), "--errors: cannot write {}", args.errors);
   }
-  const train::DecodeScores greedy = train::evaluate_decoding(*p.model, g.data.test, batch, 1, alpha, classes);
+  const train::DecodeScores greedy = train::evaluate_decoding(*p.model, words, batch, 1, alpha, classes);
   std::vector<std::vector<int64_t>> best;
-  const train::DecodeScores beamed = train::evaluate_decoding(*p.model, g.data.test, std::max<int64_t>(1, batch / beam),
-                                                              beam, alpha, classes, &best);
-  out << fmt::format("{}: {} test words\n", p.recipe.name, greedy.words);
+  const train::DecodeScores beamed =
+      train::evaluate_decoding(*p.model, words, std::max<int64_t>(1, batch / beam), beam, alpha, classes, &best);
+  out << fmt::format("{}: {} {} words\n", p.recipe.name, greedy.words, split);
   if (p.runs.size() > 1) out << fmt::format("ensemble of {} models: {}\n", p.runs.size(), fmt::join(p.runs, ", "));
   out << fmt::format("greedy:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s)\n", 100 * greedy.wer, 100 * greedy.per,
                      greedy.words_per_sec);
-  out << fmt::format("beam {}:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s)\n", beam, 100 * beamed.wer, 100 * beamed.per,
-                     beamed.words_per_sec);
+  out << fmt::format("beam {}:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s, length penalty {})\n", beam,
+                     100 * beamed.wer, 100 * beamed.per, beamed.words_per_sec, alpha);
   // The stress-free phoneme set most published CMUdict results use (seq_metrics.h).
   out << fmt::format("stress ignored, greedy:  WER {:.2f}%  PER {:.2f}%\n", 100 * greedy.wer_no_stress,
                      100 * greedy.per_no_stress);
   out << fmt::format("stress ignored, beam {}:  WER {:.2f}%  PER {:.2f}%\n", beam, 100 * beamed.wer_no_stress,
                      100 * beamed.per_no_stress);
-  out << fmt::format("test_greedy_wer {:.6f}  test_greedy_per {:.6f}  test_beam_wer {:.6f}  test_beam_per {:.6f}\n",
-                     greedy.wer, greedy.per, beamed.wer, beamed.per);
+  out << fmt::format("{0}_greedy_wer {1:.6f}  {0}_greedy_per {2:.6f}  {0}_beam_wer {3:.6f}  {0}_beam_per {4:.6f}\n",
+                     split, greedy.wer, greedy.per, beamed.wer, beamed.per);
   out << fmt::format(
-      "test_greedy_wer_no_stress {:.6f}  test_greedy_per_no_stress {:.6f}  test_beam_wer_no_stress {:.6f}  "
-      "test_beam_per_no_stress {:.6f}\n",
-      greedy.wer_no_stress, greedy.per_no_stress, beamed.wer_no_stress, beamed.per_no_stress);
+      "{0}_greedy_wer_no_stress {1:.6f}  {0}_greedy_per_no_stress {2:.6f}  {0}_beam_wer_no_stress {3:.6f}  "
+      "{0}_beam_per_no_stress {4:.6f}\n",
+      split, greedy.wer_no_stress, greedy.per_no_stress, beamed.wer_no_stress, beamed.per_no_stress);
   if (errors_file.is_open()) {
-    const int64_t wrong = write_errors(errors_file, p, g.data.test, best, classes);
+    const int64_t wrong = write_errors(errors_file, p, words, best, classes);
     errors_file.close();
     DENDRITE_CHECK(!errors_file.fail(), "--errors: writing {} failed", args.errors);
     out << fmt::format("{} wrong words (beam {}) written to {}\n", wrong, beam, args.errors);

@@ -73,6 +73,8 @@ void refuse_ensemble(const std::vector<std::string>& ensemble, const std::string
 int eval_command(const EvalArgs& args, std::ostream& out) {
   refuse_ensemble(args.ensemble, args.run_dir);
   refuse_g2p_option(!args.errors.empty(), "--errors: only g2p runs list their wrong words", args.run_dir);
+  refuse_g2p_option(args.split != "test", "--split: only g2p runs have a dev split to decode", args.run_dir);
+  refuse_g2p_option(args.beam || args.length_penalty, "--beam, --length-penalty: only g2p runs decode", args.run_dir);
   Recipe recipe = read_run_recipe(args.run_dir);
   if (args.batch) recipe.train.eval_batch = *args.batch;
   if (args.limit_test) recipe.data.limit_test = *args.limit_test;
