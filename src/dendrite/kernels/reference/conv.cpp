@@ -8,22 +8,11 @@
 #include <vector>
 
 #include "dendrite/kernels/reference/reference.h"
+#include "dendrite/kernels/reference/view4.h"
 
 namespace dendrite::kernels::reference {
 
 namespace {
-
-// A typed 4-D view honouring arbitrary strides (transposed or broadcast inputs).
-template <typename D>
-struct View4 {
-  D* base;
-  int64_t s0, s1, s2, s3;
-  explicit View4(const TensorBase& t)
-      : base(static_cast<D*>(t.storage().data()) + t.offset()),
-        s0(t.strides()[0]), s1(t.strides()[1]), s2(t.strides()[2]), s3(t.strides()[3]) {}
-  D& operator()(int64_t a, int64_t b, int64_t c, int64_t d) const { return base[a * s0 + b * s1 + c * s2 + d * s3]; }
-  double get(int64_t a, int64_t b, int64_t c, int64_t d) const { return convert<double>((*this)(a, b, c, d)); }
-};
 
 // The sizes of one convolution, read from the operands once.
 struct ConvDims {
