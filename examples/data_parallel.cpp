@@ -82,8 +82,9 @@ int main(int argc, char** argv) {
         loss_sum += loss.item<double>();
         ++steps;
       }
-      if (rank == 0) std::printf("epoch %lld: loss %.4f (rank 0's part of each batch)\n",
-                                 static_cast<long long>(epoch + 1), loss_sum / static_cast<double>(steps));
+      if (rank == 0)
+        std::printf("epoch %lld: loss %.4f (rank 0's part of each batch)\n", static_cast<long long>(epoch + 1),
+                    loss_sum / static_cast<double>(steps));
     }
 
     dd::autograd::NoGradGuard no_grad;

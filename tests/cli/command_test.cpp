@@ -132,7 +132,8 @@ TEST_F(Command, SplitAndBeamAreForSequenceRunsOnly) {
   ASSERT_EQ(run(train_args(1)).status, 0);
   Result split = run({"eval", run_dir(), "--split", "dev"});
   EXPECT_EQ(split.status, 1);
-  EXPECT_THAT(split.err, HasSubstr("--split: only g2p runs have a dev split to decode; " + run_dir() + " is a mlp run"));
+  EXPECT_THAT(split.err,
+              HasSubstr("--split: only g2p runs have a dev split to decode; " + run_dir() + " is a mlp run"));
   Result beam = run({"eval", run_dir(), "--beam", "3"});
   EXPECT_EQ(beam.status, 1);
   EXPECT_THAT(beam.err, HasSubstr("--beam, --length-penalty: only g2p runs decode; " + run_dir() + " is a mlp run"));

@@ -17,7 +17,10 @@ struct View4 {
   int64_t s0, s1, s2, s3;
   explicit View4(const TensorBase& t)
       : base(static_cast<D*>(t.storage().data()) + t.offset()),
-        s0(t.strides()[0]), s1(t.strides()[1]), s2(t.strides()[2]), s3(t.strides()[3]) {}
+        s0(t.strides()[0]),
+        s1(t.strides()[1]),
+        s2(t.strides()[2]),
+        s3(t.strides()[3]) {}
   D& operator()(int64_t a, int64_t b, int64_t c, int64_t d) const { return base[a * s0 + b * s1 + c * s2 + d * s3]; }
   double get(int64_t a, int64_t b, int64_t c, int64_t d) const { return convert<double>((*this)(a, b, c, d)); }
 };
