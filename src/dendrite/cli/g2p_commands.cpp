@@ -189,6 +189,10 @@ int g2p_train_command(const TrainArgs& args, std::ostream& out, bool terminal) {
 }
 
 int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
+  // Checked before the models and the dictionary load, so that a typo fails at once.
+  DENDRITE_CHECK(!args.beam || *args.beam >= 1, "--beam must be >= 1, got {}", args.beam.value_or(0));
+  DENDRITE_CHECK(!args.length_penalty || (std::isfinite(*args.length_penalty) && *args.length_penalty >= 0),
+                 "--length-penalty must be a number >= 0, got {}", args.length_penalty.value_or(0));
   set_threads(args.threads);
   Pronouncer p = Pronouncer::load_ensemble(args.run_dir, args.ensemble, args.checkpoint);
   if (args.batch) p.recipe.train.eval_batch = *args.batch;
@@ -199,10 +203,7 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
                  args.run_dir, kGraphemesFile, kPhonemesFile);
   const int64_t batch = p.recipe.train.eval_batch, beam = args.beam.value_or(p.recipe.decode.beam);
   const double alpha = args.length_penalty.value_or(p.recipe.decode.length_penalty);
-  DENDRITE_CHECK(beam >= 1, "--beam must be >= 1, got {}", beam);
-  DENDRITE_CHECK(std::isfinite(alpha) && alpha >= 0, "--length-penalty must be a number >= 0, got {}", alpha);
   const auto& words = args.split == "dev" ? g.data.dev : g.data.test;
-  const std::string& split = args.split;
   const std::vector<int64_t> classes = stress_classes(p.phonemes);
   std::ofstream errors_file;
   if (!args.errors.empty()) {  // opened before the decoding, so that a bad path fails at once
@@ -213,7 +214,7 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
   std::vector<std::vector<int64_t>> best;
   const train::DecodeScores beamed =
       train::evaluate_decoding(*p.model, words, std::max<int64_t>(1, batch / beam), beam, alpha, classes, &best);
-  out << fmt::format("{}: {} {} words\n", p.recipe.name, greedy.words, split);
+  out << fmt::format("{}: {} {} words\n", p.recipe.name, greedy.words, args.split);
   if (p.runs.size() > 1) out << fmt::format("ensemble of {} models: {}\n", p.runs.size(), fmt::join(p.runs, ", "));
   out << fmt::format("greedy:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s)\n", 100 * greedy.wer, 100 * greedy.per,
                      greedy.words_per_sec);
@@ -225,11 +226,11 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
   out << fmt::format("stress ignored, beam {}:  WER {:.2f}%  PER {:.2f}%\n", beam, 100 * beamed.wer_no_stress,
                      100 * beamed.per_no_stress);
   out << fmt::format("{0}_greedy_wer {1:.6f}  {0}_greedy_per {2:.6f}  {0}_beam_wer {3:.6f}  {0}_beam_per {4:.6f}\n",
-                     split, greedy.wer, greedy.per, beamed.wer, beamed.per);
+                     args.split, greedy.wer, greedy.per, beamed.wer, beamed.per);
   out << fmt::format(
       "{0}_greedy_wer_no_stress {1:.6f}  {0}_greedy_per_no_stress {2:.6f}  {0}_beam_wer_no_stress {3:.6f}  "
       "{0}_beam_per_no_stress {4:.6f}\n",
-      split, greedy.wer_no_stress, greedy.per_no_stress, beamed.wer_no_stress, beamed.per_no_stress);
+      args.split, greedy.wer_no_stress, greedy.per_no_stress, beamed.wer_no_stress, beamed.per_no_stress);
   if (errors_file.is_open()) {
     const int64_t wrong = write_errors(errors_file, p, words, best, classes);
     errors_file.close();
