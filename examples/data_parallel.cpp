@@ -11,6 +11,7 @@
 // that they learned; it exits non-zero otherwise, so a run is also a test.
 #include <dendrite/dendrite.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <memory>
