@@ -20,9 +20,11 @@ cd "$repo"
 # Debian packages, as in DESIGN.md's dependency table (ca-certificates lets npm reach its registry).
 # libopenblas0-pthread: PyTorch, our benchmark peer, otherwise runs its matmuls on the reference
 # BLAS (libtorch only recommends OpenBLAS, and we install without recommends): ~30x slower.
+# ocl-icd-opencl-dev: Debian's oneDNN is built with an OpenCL GPU runtime, and its CMake package
+# config (find_package(dnnl)) requires the OpenCL headers, which libdnnl-dev only recommends.
 debian_packages=(
   cmake g++ ninja-build libgtest-dev libbenchmark-dev
-  libdnnl-dev libfmt-dev
+  libdnnl-dev ocl-icd-opencl-dev libfmt-dev
   libopenmpi-dev openmpi-bin
   libcli11-dev nlohmann-json3-dev libtomlplusplus-dev libspdlog-dev
   zlib1g-dev libzstd-dev libpng-dev libflatbuffers-dev flatbuffers-compiler
