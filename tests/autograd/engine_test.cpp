@@ -14,6 +14,20 @@ TEST(Autograd, ChainRuleThroughSharedInput) {
   EXPECT_EQ(values(x.grad()), (std::vector<double>{5.0, 7.0, 9.0}));
 }
 
+// An intermediate read by several nodes sums their gradients (in place when it owns the running
+// sum); a gradient that add's backward hands to both of its inputs must not be changed by that sum.
+TEST(Autograd, IntermediateReadManyTimesSumsWithoutAliasing) {
+  Tensor x = tensor<double>({1.0, 2.0}).requires_grad_();
+  Tensor w = tensor<double>({3.0, 5.0}).requires_grad_();
+  Tensor h = x * 2.0;  // the intermediate
+  Tensor a = h + w;    // add: the same gradient to h and w
+  Tensor y = (a * 1.0 + h * h + h * 4.0).sum();
+  y.backward();
+  // dy/dh = 1 + 2h + 4 = 5 + 4x, dy/dx = 2 dy/dh; dy/dw = 1.
+  EXPECT_EQ(values(x.grad()), (std::vector<double>{18.0, 26.0}));
+  EXPECT_EQ(values(w.grad()), (std::vector<double>{1.0, 1.0}));
+}
+
 TEST(Autograd, GradientsAccumulateAcrossBackwardCalls) {
   Tensor x = tensor<double>({1.0, -2.0}).requires_grad_();
   (x * 2.0).sum().backward();

@@ -21,9 +21,15 @@ TensorBase add(const TensorBase& a, const TensorBase& b) {
   return out;
 }
 
+// A tensor read by many nodes (an attention's projected keys, read at every decoder step) gets one
+// gradient from each; the running sum is added into in place when nothing else holds its buffer,
+// so a sum over T steps allocates nothing after the first.
 void accumulate(TensorBase& slot, TensorBase grad) {
   if (!slot.defined()) {
     slot = std::move(grad);
+  } else if (slot.impl_ptr().use_count() == 1 && slot.storage().unique() && slot.is_contiguous() &&
+             slot.shape() == grad.shape() && slot.dtype() == grad.dtype()) {
+    kernels::dispatch<kernels::OpId::binary>(slot.dtype())(kernels::BinaryOp::add, slot, grad, slot);
   } else {
     slot = add(slot, grad);
   }

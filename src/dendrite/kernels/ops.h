@@ -53,10 +53,12 @@ enum class OpId : uint8_t {
   lstm_recurrence_backward,  // its backpropagation through time: per step lstm_backward and dgates W_hh
   gru_forward,           // one GRU time step's gate nonlinearities and state update, rows of a batch
   gru_backward,          // dgx, dgh and dh of gru_forward, recomputing its gates
+  additive_scores_forward,   // scores[B, S] = v . tanh(keys[B, S, A] + query[B, A]) (Bahdanau attention)
+  additive_scores_backward,  // dkeys, dquery, dv of additive_scores_forward from its saved tanh
   count
 };
 inline constexpr int kNumOps = static_cast<int>(OpId::count);
-static_assert(kNumOps == 29, "a kernel op was added: add its KernelTraits below, its reference "
+static_assert(kNumOps == 31, "a kernel op was added: add its KernelTraits below, its reference "
                              "kernel, and its entry in the conformance table");
 
 template <OpId> struct KernelTraits;
@@ -258,6 +260,31 @@ template <> struct KernelTraits<OpId::gru_backward> {
   // dgx, dgh [B, 3H] and dh [B, H], the gradient of h, which may be dh_out.
   using Fn = void (*)(const TensorBase& gx, const TensorBase& gh, const TensorBase& h, const TensorBase& dh_out,
                       const TensorBase& dgx, const TensorBase& dgh, const TensorBase& dh);
+};
+
+// The scores of additive attention (Bahdanau et al. 2015) over the S keys of each of B rows:
+//   scores[b, s] = sum_a v[a] tanh(keys[b, s, a] + query[b, a])
+// where keys and query are already projected to the attention width A (W_k k + b_k, W_q q). One
+// pass instead of a broadcast add, a tanh and a [B S, A] x [A, 1] product, each writing a [B, S, A]
+// temporary. With g the gradient of the scores and h = tanh(keys + query):
+//   dpre[b, s, a] = g[b, s] v[a] (1 - h[b, s, a]^2)
+//   dkeys = dpre,  dquery[b, a] = sum_s dpre[b, s, a],  dv[a] = sum_{b, s} g[b, s] h[b, s, a]
+// Every operand has unit stride along its last axis and any other strides.
+template <>
+struct KernelTraits<OpId::additive_scores_forward> {
+  static constexpr const char* name = "additive_scores_forward";
+  // keys [B, S, A], query [B, A], v [A]. Writes scores [B, S] and, when defined, hidden [B, S, A]
+  // = h, which the backward reads (undefined under inference: no [B, S, A] store).
+  using Fn = void (*)(const TensorBase& keys, const TensorBase& query, const TensorBase& v, const TensorBase& scores,
+                      const TensorBase& hidden);
+};
+template <>
+struct KernelTraits<OpId::additive_scores_backward> {
+  static constexpr const char* name = "additive_scores_backward";
+  // hidden [B, S, A] as the forward saved it, v [A], grad [B, S]. Writes dkeys [B, S, A], dquery
+  // [B, A] and dv [A].
+  using Fn = void (*)(const TensorBase& hidden, const TensorBase& v, const TensorBase& grad, const TensorBase& dkeys,
+                      const TensorBase& dquery, const TensorBase& dv);
 };
 
 }  // namespace dendrite::kernels

@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "dendrite/ops/attention.h"
 #include "dendrite/ops/creation.h"
 #include "dendrite/ops/dropout.h"
 #include "dendrite/ops/elementwise.h"
@@ -98,8 +99,9 @@ Tensor AdditiveAttention::project_keys(const Tensor& keys) {
 AttentionResult AdditiveAttention::attend(const Tensor& query, const Tensor& projected, const Tensor& values,
                                           const Tensor& mask) {
   check_rnn_inputs(name(), query, query_dim_, values, mask);
-  Tensor hidden = tanh(projected + (*query_)(query).unsqueeze(1));  // [B, S, A]
-  Tensor scores = (*score_)(hidden).squeeze(-1);                    // [B, S]
+  // v . tanh(projected + W_q q) in one fused op: the composed form wrote three [B, S, A]
+  // temporaries a step (docs/sequence.md, "Speed notes").
+  Tensor scores = additive_attention_scores(projected, (*query_)(query), score_->weight.reshape({attention_dim_}));
   Tensor weights = masked_softmax(scores, mask);
   return {weighted_sum(weights, values), weights};
 }

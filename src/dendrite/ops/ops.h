@@ -5,6 +5,7 @@
 #include "dendrite/core/print.h"
 #include "dendrite/core/random.h"
 #include "dendrite/core/threading.h"
+#include "dendrite/ops/attention.h"
 #include "dendrite/ops/conv.h"
 #include "dendrite/ops/creation.h"
 #include "dendrite/ops/dropout.h"

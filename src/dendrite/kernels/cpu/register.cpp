@@ -15,6 +15,7 @@ void register_cpu_backend(Registry& registry) {
   cpu::register_lstm(registry);
   cpu::register_lstm_recurrence(registry);
   cpu::register_gru(registry);
+  cpu::register_attention(registry);
 }
 
 }  // namespace dendrite::kernels

@@ -14,6 +14,7 @@ void register_reference_backend(Registry& registry) {
   reference::register_normalization(registry);
   reference::register_lstm(registry);
   reference::register_gru(registry);
+  reference::register_attention(registry);
 }
 
 }  // namespace dendrite::kernels
