@@ -24,6 +24,9 @@ struct Conv2dParams {
   std::array<int64_t, 2> padding{0, 0};
   std::array<int64_t, 2> dilation{1, 1};
   int64_t groups = 1;
+  // Set by the ops layer when nothing records a backward for this call (inference, evaluation): a
+  // backend may then run an implementation that only serves the forward pass.
+  bool forward_only = false;
   bool operator==(const Conv2dParams&) const = default;
 };
 

@@ -63,8 +63,11 @@ Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p)
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& params) {
   check_conv2d(x, weight, bias, params);
   Tensor y = empty(conv2d_output_shape(x.shape(), weight.shape(), params), x.dtype());
-  dispatch<OpId::conv2d_forward>(x.dtype())(x, weight, bias, params, y);
-  if (autograd::should_record({&x, &weight, &bias})) {
+  const bool record = autograd::should_record({&x, &weight, &bias});
+  Conv2dParams forward_params = params;
+  forward_params.forward_only = !record;
+  dispatch<OpId::conv2d_forward>(x.dtype())(x, weight, bias, forward_params, y);
+  if (record) {
     const bool need_x = x.requires_grad(), need_w = weight.requires_grad();
     const bool need_b = bias.defined() && bias.requires_grad();
     autograd::record("conv2d", y, {x, weight, bias},

@@ -59,13 +59,14 @@ ConvGeometry geometry(const Shape& x, const Shape& w, const Shape& y, const Conv
 onednn::PrimitiveKey conv_key(ConvKey kind, const Shape& x, const Shape& w, const Shape& y, const Conv2dParams& p,
                               bool bias) {
   onednn::PrimitiveKey key(kind);
-  key.add(x).add(w).add(y).add(p.stride).add(p.padding).add(p.dilation).add(p.groups).add(bias);
+  key.add(x).add(w).add(y).add(p.stride).add(p.padding).add(p.dilation).add(p.groups).add(bias).add(p.forward_only);
   key.add(static_cast<int64_t>(math_precision()));
   return key;
 }
 
-dnnl::convolution_forward::primitive_desc forward_pd(const ConvGeometry& g, bool bias) {
-  const auto prop = dnnl::prop_kind::forward_training;
+// inference: oneDNN's forward_inference, whose implementations need not serve a backward pass.
+dnnl::convolution_forward::primitive_desc forward_pd(const ConvGeometry& g, bool bias, bool inference = false) {
+  const auto prop = inference ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training;
   const auto algo = dnnl::algorithm::convolution_direct;
   auto desc = bias ? dnnl::convolution_forward::desc(prop, algo, g.src, g.weights, g.bias, g.dst, g.strides, g.dilates,
                                                      g.padding_l, g.padding_r)
@@ -158,9 +159,15 @@ struct ConvPlan {
 
 bool is_reference(const dnnl::primitive_desc_base& pd) { return std::string(pd.impl_info_str()).starts_with("ref"); }
 
-ConvPlan make_forward(const ConvGeometry& g, bool bias, bool bf16) {
-  auto pd = forward_pd(any_layouts(g, Pass::forward, bf16), bias);
-  if (bf16 && is_reference(pd)) return make_forward(g, bias, false);
+// Forward-only calls with at least kInferenceMinChannels input channels use forward_inference: on
+// W5's CNN (batch 1, one thread) oneDNN then picks its brgconv kernel for the 32 -> 64 channel
+// layer, 23.5 -> 21 us, but for the 1 -> 32 layer it made 3.4 us into 4.3 (docs/performance.md, W5).
+constexpr int64_t kInferenceMinChannels = 16;
+
+ConvPlan make_forward(const ConvGeometry& g, bool bias, bool bf16, bool forward_only) {
+  const bool inference = forward_only && g.src.dims()[1] >= kInferenceMinChannels;
+  auto pd = forward_pd(any_layouts(g, Pass::forward, bf16), bias, inference);
+  if (bf16 && is_reference(pd)) return make_forward(g, bias, false, forward_only);
   return {g, dnnl::convolution_forward(pd), Operand(g.src, pd.src_desc(), true),
           Operand(g.weights, pd.weights_desc(), true), Operand(g.dst, pd.dst_desc(), false)};
 }
@@ -216,10 +223,11 @@ void conv2d_forward(const TensorBase& x, const TensorBase& w, const TensorBase& 
     if (y.numel() == 0) return;
     const bool has_bias = bias.defined();
     auto key = conv_key(kForward, x.shape(), w.shape(), y.shape(), p, has_bias);
-    auto plan =
-        plan_cache().get(key, [&] {
-          return with_precision([&](bool bf16) { return make_forward(geometry(x.shape(), w.shape(), y.shape(), p), has_bias, bf16); });
-        });
+    auto plan = plan_cache().get(key, [&] {
+      return with_precision([&](bool bf16) {
+        return make_forward(geometry(x.shape(), w.shape(), y.shape(), p), has_bias, bf16, p.forward_only);
+      });
+    });
     const TensorBase xd = onednn::dense(x), wd = onednn::dense(w);
     Storage x_buf, w_buf, y_buf;
     // Held across the reorders too: cached primitives keep one scratchpad each (onednn_engine.h).
