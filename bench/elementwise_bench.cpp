@@ -8,6 +8,8 @@
 //                   (whose first touch costs page faults) per call
 //   stream_add      c[i] = a[i] + b[i] with `omp parallel for simd`: the bandwidth ceiling
 //   memcpy          64 MiB array to array (one memcpy per thread), counting read + written bytes
+//   weight_read     one thread reading 800 KiB / 2612 KiB once (the argument): what a batch-1
+//                   inference that reads its f32 weights once cannot beat
 // The argument is the thread count (dendrite::set_num_threads). Reductions (bytes = input read):
 //   row_sum / column_sum  [4096, 4096] to [4096, 1] / [1, 4096];  softmax_rows_max  [256, 1000]
 //   to [256, 1] (in cache, the shape of a classifier's logits); exp  16M floats (compute-bound).
@@ -113,6 +115,23 @@ void memcpy_bench(benchmark::State& state) {
   report_bytes(state, 2 * bytes);
 }
 
+// One thread reading an array of state.range(0) KiB once per iteration (16 float lanes summed):
+// the floor of a batch-1 inference that reads its weights once. 2612 KiB is W5's MLP in f32
+// (784x512 + 512x512 + 512x10 floats), 800 KiB the W5 CNN's 1600x128 fc1 (docs/performance.md, W5).
+void weight_read(benchmark::State& state) {
+  const auto n = static_cast<size_t>(state.range(0)) * 1024 / sizeof(float);
+  std::vector<float> weights(n, 1.0f);
+  for (auto _ : state) {
+    float lanes[16] = {};
+    for (size_t i = 0; i + 16 <= n; i += 16) {
+#pragma omp simd
+      for (int j = 0; j < 16; ++j) lanes[j] += weights[i + j];
+    }
+    benchmark::DoNotOptimize(lanes);
+  }
+  report_bytes(state, static_cast<int64_t>(n * sizeof(float)));
+}
+
 void reduce_bench(benchmark::State& state, const dd::Shape& shape, const dd::Shape& keep, ReduceOp op) {
   dd::ScopedThreads threads(static_cast<int>(state.range(0)));
   dd::Generator gen(1);
@@ -165,6 +184,7 @@ BENCHMARK(kernel_add)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMilliseco
 BENCHMARK(kernel_add_small)->Unit(benchmark::kNanosecond);
 BENCHMARK(api_add)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(stream_add)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(weight_read)->ArgName("KiB")->Arg(800)->Arg(2612)->Unit(benchmark::kMicrosecond);
 BENCHMARK(memcpy_bench)->Name("memcpy")->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(row_sum)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(column_sum)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
