@@ -79,7 +79,7 @@ DENDRITE_VECTOR_CLONES void backward_row(const T* h, const T* v, T g, T* dk, T* 
   }
 }
 
-// dv[a0, a1) += g h[a0, a1) for one row.
+// dv += g h over one row (or, with g = 1, one thread's partial sum into the total).
 template <typename T>
 DENDRITE_VECTOR_CLONES void accumulate_row(const T* h, T g, T* dv, int64_t n) {
 #pragma omp simd
