@@ -57,9 +57,9 @@ ConvGeometry geometry(const Shape& x, const Shape& w, const Shape& y, const Conv
 }
 
 onednn::PrimitiveKey conv_key(ConvKey kind, const Shape& x, const Shape& w, const Shape& y, const Conv2dParams& p,
-                              bool bias) {
+                              bool bias, bool inference = false) {
   onednn::PrimitiveKey key(kind);
-  key.add(x).add(w).add(y).add(p.stride).add(p.padding).add(p.dilation).add(p.groups).add(bias).add(p.forward_only);
+  key.add(x).add(w).add(y).add(p.stride).add(p.padding).add(p.dilation).add(p.groups).add(bias).add(inference);
   key.add(static_cast<int64_t>(math_precision()));
   return key;
 }
@@ -164,10 +164,9 @@ bool is_reference(const dnnl::primitive_desc_base& pd) { return std::string(pd.i
 // layer, 23.5 -> 21 us, but for the 1 -> 32 layer it made 3.4 us into 4.3 (docs/performance.md, W5).
 constexpr int64_t kInferenceMinChannels = 16;
 
-ConvPlan make_forward(const ConvGeometry& g, bool bias, bool bf16, bool forward_only) {
-  const bool inference = forward_only && g.src.dims()[1] >= kInferenceMinChannels;
+ConvPlan make_forward(const ConvGeometry& g, bool bias, bool bf16, bool inference) {
   auto pd = forward_pd(any_layouts(g, Pass::forward, bf16), bias, inference);
-  if (bf16 && is_reference(pd)) return make_forward(g, bias, false, forward_only);
+  if (bf16 && is_reference(pd)) return make_forward(g, bias, false, inference);
   return {g, dnnl::convolution_forward(pd), Operand(g.src, pd.src_desc(), true),
           Operand(g.weights, pd.weights_desc(), true), Operand(g.dst, pd.dst_desc(), false)};
 }
@@ -222,10 +221,12 @@ void conv2d_forward(const TensorBase& x, const TensorBase& w, const TensorBase& 
   onednn::guarded("conv2d_forward", [&] {
     if (y.numel() == 0) return;
     const bool has_bias = bias.defined();
-    auto key = conv_key(kForward, x.shape(), w.shape(), y.shape(), p, has_bias);
+    // Keyed on the decision, not on forward_only: below the threshold both calls share one plan.
+    const bool inference = p.forward_only && x.shape()[1] >= kInferenceMinChannels;
+    auto key = conv_key(kForward, x.shape(), w.shape(), y.shape(), p, has_bias, inference);
     auto plan = plan_cache().get(key, [&] {
       return with_precision([&](bool bf16) {
-        return make_forward(geometry(x.shape(), w.shape(), y.shape(), p), has_bias, bf16, p.forward_only);
+        return make_forward(geometry(x.shape(), w.shape(), y.shape(), p), has_bias, bf16, inference);
       });
     });
     const TensorBase xd = onednn::dense(x), wd = onednn::dense(w);
