@@ -68,22 +68,23 @@ void forward(const TensorBase& keys, const TensorBase& query, const TensorBase& 
   });
 }
 
-// One key row: dkeys = g v (1 - h^2), and dq += it.
+// One key row: dkeys = g v (1 - h^2), dq += it, dv += g h.
 template <typename T>
-DENDRITE_VECTOR_CLONES void backward_row(const T* h, const T* v, T g, T* dk, T* dq, int64_t n) {
+DENDRITE_VECTOR_CLONES void backward_row(const T* h, const T* v, T g, T* dk, T* dq, T* dv, int64_t n) {
 #pragma omp simd
   for (int64_t a = 0; a < n; ++a) {
     const T d = g * v[a] * (T(1) - h[a] * h[a]);
     dk[a] = d;
     dq[a] += d;
+    dv[a] += g * h[a];
   }
 }
 
-// dv += g h over one row (or, with g = 1, one thread's partial sum into the total).
+// dv += part: one thread's partial sum into the total.
 template <typename T>
-DENDRITE_VECTOR_CLONES void accumulate_row(const T* h, T g, T* dv, int64_t n) {
+DENDRITE_VECTOR_CLONES void add_row(const T* part, T* dv, int64_t n) {
 #pragma omp simd
-  for (int64_t a = 0; a < n; ++a) dv[a] += g * h[a];
+  for (int64_t a = 0; a < n; ++a) dv[a] += part[a];
 }
 
 template <typename T>
@@ -104,16 +105,13 @@ void backward(const TensorBase& hidden, const TensorBase& v, const TensorBase& g
     for (int64_t b = b0; b < b1; ++b) {
       T* dq_row = dq(b);
       std::fill(dq_row, dq_row + width, T(0));
-      for (int64_t s = 0; s < source; ++s) {
-        const T g = pg[b * g0 + s * g1];
-        backward_row(h(b, s), pv, g, dk(b, s), dq_row, width);
-        accumulate_row(h(b, s), g, dv_part, width);
-      }
+      for (int64_t s = 0; s < source; ++s)
+        backward_row(h(b, s), pv, pg[b * g0 + s * g1], dk(b, s), dq_row, dv_part, width);
     }
   });
   T* pdv = Rows<T>(dv).base;
   std::copy(partial.begin(), partial.begin() + width, pdv);
-  for (int t = 1; t < threads; ++t) accumulate_row(partial.data() + static_cast<int64_t>(t) * width, T(1), pdv, width);
+  for (int t = 1; t < threads; ++t) add_row(partial.data() + static_cast<int64_t>(t) * width, pdv, width);
 }
 
 }  // namespace
