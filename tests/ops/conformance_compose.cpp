@@ -73,6 +73,38 @@ DENDRITE_OP_CASES(compose){
      },
      .fn = [](const Inputs& in) { return Outputs{layer_norm(in[0], {3, 4}, in[1], in[2])}; },
      .gradcheck_tol = 1e-5},
+    // A weight without a bias and a bias without a weight: each missing one is 1 or 0.
+    {.name = "layer_norm_weight_or_bias_alone",
+     .inputs = [](CaseGen& g) {
+       int64_t d = g.dim(2, 7);
+       return Inputs{g.normal({g.dim(1, 4), d}), g.normal({d}), g.normal({d})};
+     },
+     .fn = [](const Inputs& in) {
+       int64_t d = in[0].size(-1);
+       return Outputs{layer_norm(in[0], {d}, in[1]), layer_norm(in[0], {d}, {}, in[2]) * 0.5};
+     },
+     .gradcheck_tol = 1e-5},
+    // Rows longer than a vector (a Transformer's width) and far from zero: the cpu kernel's float
+    // sums must still match the double reference.
+    {.name = "layer_norm_wide_rows_offset",
+     .inputs = [](CaseGen& g) {
+       int64_t d = g.dim(129, 140);
+       return Inputs{g.normal({g.dim(2, 4), d}) * 0.1 + 50.0, g.normal({d}), g.normal({d})};
+     },
+     .fn = [](const Inputs& in) { return Outputs{layer_norm(in[0], {in[0].size(-1)}, in[1], in[2])}; },
+     .rtol = 1e-3,
+     .atol = 1e-3,
+     .gradcheck_tol = 1e-4},
+    // More rows than one block of the cpu backward's partial sums (kParallelGrain values), so
+    // gweight and gbias add several blocks; too large for finite differences.
+    {.name = "layer_norm_many_row_blocks",
+     .inputs = [](CaseGen& g) {
+       return Inputs{g.normal({g.dim(1100, 1300), 64}), g.normal({64}), g.normal({64})};
+     },
+     .fn = [](const Inputs& in) { return Outputs{layer_norm(in[0], {64}, in[1], in[2])}; },
+     .gradcheck = false,
+     .rtol = 1e-3,
+     .atol = 1e-4},
     {.name = "batch_norm_train",
      .inputs = [](CaseGen& g) { return batch_norm_inputs(g, {g.dim(2, 4), 3, 2, g.dim(1, 3)}); },
      .fn = [](const Inputs& in) { return Outputs{batch_norm_train(in)[0]}; },

@@ -22,44 +22,46 @@
 
 namespace dendrite::kernels {
 
-
 enum class OpId : uint8_t {
-  copy,                  // dst[i] = convert(src[i]); same shape, any dtypes, dst may be strided
-  fill,                  // dst[i] = value; dst may be strided
-  unary,                 // out = op(x); same shape
-  binary,                // out = op(a, b); a and b already expanded to out's shape (stride 0)
-  reduce,                // out = reduce of x over the axes where out has size 1 and x does not
-  argmax,                // out (i64) = index of the first maximum of x along axis; out keeps axis as 1
-  matmul,                // out[..., M, N] = a[..., M, K] @ b[..., K, N] (+ bias[N]); batch dims equal
-  conv2d_forward,        // y[N, O, Ho, Wo] = conv(x[N, C, H, W], w[O, C/groups, kh, kw]) (+ bias[O])
-  conv2d_backward_data,  // gx[N, C, H, W] from gy and w
-  conv2d_backward_weights,  // gw[O, C/g, kh, kw] (and gbias[O] when given) from x and gy
-  pool2d_forward,        // y[N, C, Ho, Wo] = pool(x[N, C, H, W])
-  pool2d_backward,       // gx from x, y and gy (max pooling routes to the first maximum)
-  softmax_forward,       // y = softmax(x) or log_softmax(x) along axis
-  softmax_backward,      // gx from y (the forward output) and gy
-  cross_entropy_forward,   // loss[N] and log_probs[N, C] from logits[N, C] and labels (i64) [N]
-  cross_entropy_backward,  // glogits[N, C] from log_probs, labels and gloss[N]
-  index_select,          // out = src taken at index (i64, 1-D) along axis
-  index_add,             // dst (in place) += src scattered at index (i64, 1-D) along axis
-  gather,                // out[.., i, ..] = src[.., index[.., i, ..], ..] along axis (torch.gather)
-  scatter_add,           // dst (in place)[.., index[.., i, ..], ..] += src[.., i, ..] along axis
-  batch_norm_stats,      // mean[C], biased var[C] of x[N, C, S...] over N and S
-  batch_norm_forward,    // y = (x - mean[c]) / sqrt(var[c] + eps) * weight[c] + bias[c]
-  batch_norm_backward,   // gx (and gweight, gbias) of batch_norm_forward, batch or fixed statistics
-  lstm_forward,          // one LSTM time step's gate nonlinearities and state update, rows of a batch
-  lstm_backward,         // dgates and dc of lstm_forward from its saved activations
-  lstm_recurrence,       // a whole LSTM layer's time loop: per step h W_hh^T and lstm_forward
+  copy,                      // dst[i] = convert(src[i]); same shape, any dtypes, dst may be strided
+  fill,                      // dst[i] = value; dst may be strided
+  unary,                     // out = op(x); same shape
+  binary,                    // out = op(a, b); a and b already expanded to out's shape (stride 0)
+  reduce,                    // out = reduce of x over the axes where out has size 1 and x does not
+  argmax,                    // out (i64) = index of the first maximum of x along axis; out keeps axis as 1
+  matmul,                    // out[..., M, N] = a[..., M, K] @ b[..., K, N] (+ bias[N]); batch dims equal
+  conv2d_forward,            // y[N, O, Ho, Wo] = conv(x[N, C, H, W], w[O, C/groups, kh, kw]) (+ bias[O])
+  conv2d_backward_data,      // gx[N, C, H, W] from gy and w
+  conv2d_backward_weights,   // gw[O, C/g, kh, kw] (and gbias[O] when given) from x and gy
+  pool2d_forward,            // y[N, C, Ho, Wo] = pool(x[N, C, H, W])
+  pool2d_backward,           // gx from x, y and gy (max pooling routes to the first maximum)
+  softmax_forward,           // y = softmax(x) or log_softmax(x) along axis
+  softmax_backward,          // gx from y (the forward output) and gy
+  cross_entropy_forward,     // loss[N] and log_probs[N, C] from logits[N, C] and labels (i64) [N]
+  cross_entropy_backward,    // glogits[N, C] from log_probs, labels and gloss[N]
+  index_select,              // out = src taken at index (i64, 1-D) along axis
+  index_add,                 // dst (in place) += src scattered at index (i64, 1-D) along axis
+  gather,                    // out[.., i, ..] = src[.., index[.., i, ..], ..] along axis (torch.gather)
+  scatter_add,               // dst (in place)[.., index[.., i, ..], ..] += src[.., i, ..] along axis
+  batch_norm_stats,          // mean[C], biased var[C] of x[N, C, S...] over N and S
+  batch_norm_forward,        // y = (x - mean[c]) / sqrt(var[c] + eps) * weight[c] + bias[c]
+  batch_norm_backward,       // gx (and gweight, gbias) of batch_norm_forward, batch or fixed statistics
+  lstm_forward,              // one LSTM time step's gate nonlinearities and state update, rows of a batch
+  lstm_backward,             // dgates and dc of lstm_forward from its saved activations
+  lstm_recurrence,           // a whole LSTM layer's time loop: per step h W_hh^T and lstm_forward
   lstm_recurrence_backward,  // its backpropagation through time: per step lstm_backward and dgates W_hh
-  gru_forward,           // one GRU time step's gate nonlinearities and state update, rows of a batch
-  gru_backward,          // dgx, dgh and dh of gru_forward, recomputing its gates
+  gru_forward,               // one GRU time step's gate nonlinearities and state update, rows of a batch
+  gru_backward,              // dgx, dgh and dh of gru_forward, recomputing its gates
   additive_scores_forward,   // scores[B, S] = v . tanh(keys[B, S, A] + query[B, A]) (Bahdanau attention)
   additive_scores_backward,  // dkeys, dquery, dv of additive_scores_forward from its saved tanh
+  layer_norm_forward,        // y = (x - mean) * rstd * weight + bias over each row of the last D values
+  layer_norm_backward,       // gx (and gweight, gbias) of layer_norm_forward from its saved mean and rstd
   count
 };
 inline constexpr int kNumOps = static_cast<int>(OpId::count);
-static_assert(kNumOps == 31, "a kernel op was added: add its KernelTraits below, its reference "
-                             "kernel, and its entry in the conformance table");
+static_assert(kNumOps == 33,
+              "a kernel op was added: add its KernelTraits below, its reference "
+              "kernel, and its entry in the conformance table");
 
 template <OpId> struct KernelTraits;
 
@@ -285,6 +287,32 @@ struct KernelTraits<OpId::additive_scores_backward> {
   // [B, A] and dv [A].
   using Fn = void (*)(const TensorBase& hidden, const TensorBase& v, const TensorBase& grad, const TensorBase& dkeys,
                       const TensorBase& dquery, const TensorBase& dv);
+};
+
+// Layer normalisation (Ba, Kiros & Hinton 2016) over rows of D values: x, y, gy and gx are
+// contiguous and read as [R, D] with D the product of the normalised (trailing) dimensions; weight,
+// bias and their gradients are contiguous [D] of x's dtype and may be undefined (1 and 0); mean and
+// rstd are contiguous [R]. With xhat = (x - mean) * rstd, rstd = 1 / sqrt(biased var + eps):
+//   y = xhat * weight + bias
+//   gweight = sum_rows gy * xhat,  gbias = sum_rows gy
+//   gx = rstd * (gxhat - mean_D(gxhat) - xhat * mean_D(gxhat * xhat)),  gxhat = gy * weight
+// One pass each way per row, where the composite of broadcast ops wrote about ten [R, D]
+// temporaries forward and more backward (a pre-norm Transformer has two or three per layer).
+template <>
+struct KernelTraits<OpId::layer_norm_forward> {
+  static constexpr const char* name = "layer_norm_forward";
+  // Writes y and, when defined (the backward will need them), mean and rstd.
+  using Fn = void (*)(const TensorBase& x, const TensorBase& weight, const TensorBase& bias, int64_t features,
+                      double eps, const TensorBase& y, const TensorBase& mean, const TensorBase& rstd);
+};
+template <>
+struct KernelTraits<OpId::layer_norm_backward> {
+  static constexpr const char* name = "layer_norm_backward";
+  // gweight and gbias may be undefined (not wanted). Sums over rows are added in a fixed order of
+  // row blocks, so the result does not depend on the thread count.
+  using Fn = void (*)(const TensorBase& x, const TensorBase& gy, const TensorBase& mean, const TensorBase& rstd,
+                      const TensorBase& weight, int64_t features, const TensorBase& gx, const TensorBase& gweight,
+                      const TensorBase& gbias);
 };
 
 }  // namespace dendrite::kernels

@@ -1,14 +1,15 @@
-// Layer normalisation (Ba, Kiros & Hinton 2016) and batch normalisation (Ioffe & Szegedy 2015).
-// Layer norm is a composition of differentiable elementwise ops and reductions: its gradient comes
-// from those ops, so there is no hand-written backward to get wrong (STYLE.md: few primitives,
-// composites built from them). Batch norm has its own kernels: as a composite it made about ten
-// full-size temporaries per call and took 75% of a fashion-cnn training step (docs/results.md).
+// Layer normalisation (Ba, Kiros & Hinton 2016) and batch normalisation (Ioffe & Szegedy 2015),
+// each on its own kernels. As composites of broadcast elementwise ops and reductions they wrote
+// about ten full-size temporaries a call: batch norm took 75% of a fashion-cnn training step
+// (docs/results.md) and layer norm about a quarter of a g2p-transformer step (docs/performance.md).
+// The conformance table checks both against the reference kernels and by gradcheck, and layer norm
+// also against its composite form (tests/ops/layer_norm_test.cpp).
 #include "dendrite/ops/normalization.h"
 
 #include "dendrite/kernels/registry.h"
+#include "dendrite/ops/checks.h"
 #include "dendrite/ops/creation.h"
 #include "dendrite/ops/elementwise.h"
-#include "dendrite/ops/reduction.h"
 
 namespace dendrite {
 
@@ -17,19 +18,6 @@ using kernels::OpId;
 using Grads = std::vector<TensorBase>;
 
 namespace {
-
-// (x - mean) / sqrt(var + eps) over `axes`, with the biased variance; also returns the mean and the
-// biased variance (keepdim shapes) for callers that track running statistics.
-struct Normalized {
-  Tensor y, mean, var;
-};
-
-Normalized normalize(const Tensor& x, const std::vector<int64_t>& axes, double eps) {
-  Tensor mu = mean(x, axes, true);
-  Tensor centered = x - mu;
-  Tensor var = mean(centered * centered, axes, true);
-  return {centered * rsqrt(var + eps), mu, var};
-}
 
 // Checks an optional per-feature parameter (weight, bias, running statistic) against its expected
 // shape and the input's dtype.
@@ -47,7 +35,7 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
                   double eps) {
   DENDRITE_CHECK(is_floating(x.dtype()), "layer_norm: needs a floating-point tensor, got {}", describe(x));
   const auto k = static_cast<int64_t>(normalized_shape.size());
-  // An empty normalized_shape would mean "reduce over nothing", which the reductions read as "all".
+  // An empty normalized_shape would normalise each value on its own (always to 0): surely a mistake.
   DENDRITE_CHECK(k > 0, "layer_norm: normalized_shape must not be empty (input {})", to_string(x.shape()));
   DENDRITE_CHECK(k <= x.dim() && Shape(x.shape().end() - k, x.shape().end()) == normalized_shape,
                  "layer_norm: normalized_shape {} does not match the trailing dimensions of input {}",
@@ -55,11 +43,33 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   check_param("layer_norm", "weight", weight, normalized_shape, x, "normalized_shape");
   check_param("layer_norm", "bias", bias, normalized_shape, x, "normalized_shape");
 
-  std::vector<int64_t> axes;
-  for (int64_t i = x.dim() - k; i < x.dim(); ++i) axes.push_back(i);
-  Tensor y = normalize(x, axes, eps).y;
-  if (weight.defined()) y = y * weight;
-  if (bias.defined()) y = y + bias;
+  int64_t features = 1;
+  for (int64_t d : normalized_shape) features *= d;
+  check_same_device("layer_norm", {&x, &weight, &bias});
+
+  // The kernels read dense operands (kernels/ops.h).
+  const Tensor xc = x.contiguous();
+  const Tensor w = weight.defined() ? weight.contiguous() : Tensor();
+  const Tensor b = bias.defined() ? bias.contiguous() : Tensor();
+  const bool record = autograd::should_record({&x, &weight, &bias});
+  const int64_t rows = features == 0 ? 0 : x.numel() / features;
+  Tensor y = empty(x.shape(), x.dtype());
+  Tensor mean = record ? empty({rows}, x.dtype()) : Tensor();
+  Tensor rstd = record ? empty({rows}, x.dtype()) : Tensor();
+  dispatch<OpId::layer_norm_forward>(x.dtype())(xc, w, b, features, eps, y, mean, rstd);
+  if (record) {
+    const bool need_w = weight.defined() && weight.requires_grad();
+    const bool need_b = bias.defined() && bias.requires_grad();
+    autograd::record("layer_norm", y, {x, weight, bias},
+                     [xc, w, mean, rstd, features, normalized_shape, need_w, need_b](const TensorBase& g) -> Grads {
+                       Tensor gx = empty(xc.shape(), xc.dtype());
+                       Tensor gw = need_w ? empty(normalized_shape, xc.dtype()) : Tensor();
+                       Tensor gb = need_b ? empty(normalized_shape, xc.dtype()) : Tensor();
+                       dispatch<OpId::layer_norm_backward>(xc.dtype())(xc, Tensor(g).contiguous(), mean, rstd, w,
+                                                                       features, gx, gw, gb);
+                       return {gx, gw, gb};
+                     });
+  }
   return y;
 }
 

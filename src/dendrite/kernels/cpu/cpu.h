@@ -20,5 +20,6 @@ void register_lstm(Registry& registry);           // lstm_forward/backward (f32,
 void register_lstm_recurrence(Registry& registry);  // lstm_recurrence(_backward) (f32)
 void register_gru(Registry& registry);            // gru_forward/backward (f32, f64)
 void register_attention(Registry& registry);      // additive_scores_forward/backward (f32, f64)
+void register_layer_norm(Registry& registry);     // layer_norm_forward/backward (f32, f64)
 
 }  // namespace dendrite::kernels::cpu

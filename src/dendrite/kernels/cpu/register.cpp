@@ -16,6 +16,7 @@ void register_cpu_backend(Registry& registry) {
   cpu::register_lstm_recurrence(registry);
   cpu::register_gru(registry);
   cpu::register_attention(registry);
+  cpu::register_layer_norm(registry);
 }
 
 }  // namespace dendrite::kernels

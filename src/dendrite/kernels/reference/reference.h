@@ -19,6 +19,7 @@ void register_normalization(Registry& registry);  // batch_norm stats/forward/ba
 void register_lstm(Registry& registry);           // lstm_forward/backward, lstm_recurrence(_backward)
 void register_gru(Registry& registry);            // gru_forward/backward
 void register_attention(Registry& registry);      // additive_scores_forward/backward
+void register_layer_norm(Registry& registry);     // layer_norm_forward/backward
 
 // The scalar math every backend must agree with, in double precision.
 double apply_unary(UnaryOp op, double x);

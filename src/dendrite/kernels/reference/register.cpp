@@ -15,6 +15,7 @@ void register_reference_backend(Registry& registry) {
   reference::register_lstm(registry);
   reference::register_gru(registry);
   reference::register_attention(registry);
+  reference::register_layer_norm(registry);
 }
 
 }  // namespace dendrite::kernels
