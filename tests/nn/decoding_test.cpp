@@ -12,6 +12,7 @@ namespace dendrite::nn {
 namespace {
 
 using testing::error_of;
+using testing::expect_near;
 
 constexpr int64_t kBos = 1, kEos = 2, kA = 3, kB = 4, kVocab = 5;
 
@@ -116,6 +117,23 @@ TEST(Seq2Seq, TeacherForcingIgnoresSourcePadding) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-5);
   EXPECT_EQ(batched.shape(), (Shape{2, 3, 9}));
+}
+
+// Teacher forcing (all steps at once, training) and incremental decoding (one step at a time, with
+// the decoder state kept) must be one function of the model.
+TEST(Seq2Seq, IncrementalDecodingGivesTheTeacherForcedLogits) {
+  for (const char* attention : {"additive", "dot"}) {
+    manual_seed(12);
+    Seq2SeqOptions options = tiny();
+    options.attention = attention;
+    Seq2Seq model(options);
+    model.eval();
+    Tensor src = tensor<int64_t>({4, 5, 6, 0, 0, 7, 8, 4, 5, 6}, {2, 5});
+    Tensor tgt = tensor<int64_t>({1, 5, 6, 3, 1, 7, 7, 8}, {2, 4});
+    Tensor whole = log_softmax(model.forward_teacher(src, {3, 5}, tgt), -1);
+    auto decoder = model.start_decoding(src, {3, 5});
+    for (int64_t t = 0; t < 4; ++t) expect_near(decoder->step(tgt.select(1, t).contiguous()), whole.select(1, t), 1e-5);
+  }
 }
 
 TEST(Seq2Seq, LearnsToReverseAndDecodes) {
