@@ -87,6 +87,25 @@ BENCHMARK(dendrite_matmul)->Apply(shapes);
 BENCHMARK(onednn_sgemm)->Apply(shapes);
 BENCHMARK(onednn_matmul_primitive)->Apply(shapes);
 
+// A Transformer's attention scores, q k^T per head, at g2p-transformer's shape (batch 128, 4 heads
+// of 32, length 10): `split_heads` takes q and k as the [B, heads, L, 32] views that splitting a
+// [B, L, 128] projection makes (batch strides that do not merge into one axis); `dense` the same
+// values copied to [B * heads, L, 32] first (one batch axis), as a reference.
+void attention_scores(benchmark::State& state) {
+  constexpr int64_t kBatch = 128, kHeads = 4, kLength = 10, kDepth = 32;
+  dd::Generator gen(3);
+  auto heads = [&](const dd::Tensor& x) { return x.reshape({kBatch, kLength, kHeads, kDepth}).transpose(1, 2); };
+  dd::Tensor q = heads(dd::randn({kBatch, kLength, kHeads * kDepth}, dd::DType::f32, gen));
+  dd::Tensor k = heads(dd::randn({kBatch, kLength, kHeads * kDepth}, dd::DType::f32, gen));
+  if (state.range(0) == 0) {
+    q = q.contiguous().reshape({kBatch * kHeads, kLength, kDepth});
+    k = k.contiguous().reshape({kBatch * kHeads, kLength, kDepth});
+  }
+  for (auto _ : state) benchmark::DoNotOptimize(dd::matmul(q, k.transpose(-1, -2)));
+  report_flops(state, kBatch * kHeads * kLength, kDepth, kLength);
+}
+BENCHMARK(attention_scores)->ArgName("split_heads")->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
 // Takes --threads=N out of argv (Google Benchmark rejects flags it does not know).
 int take_threads_flag(int& argc, char** argv) {
   int threads = 1;

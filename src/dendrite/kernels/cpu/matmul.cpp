@@ -1,8 +1,10 @@
 // Batched matmul on oneDNN's matmul primitive. Operands are described to oneDNN with their own
 // strides, so transposed views cost no copy; batch axes that are contiguous in all three operands
 // merge into one, a stride-0 (broadcast) batch axis becomes a size-1 oneDNN axis (oneDNN
-// broadcasts those itself), and any batch axes left over are looped over with the same primitive.
-// Layouts oneDNN serves only with its slow reference loop are copied to dense first.
+// broadcasts those itself), and the batch axes left go into the primitive too (it takes up to 12
+// dimensions) when oneDNN has a real kernel for that layout; otherwise all but the innermost are
+// looped over with the same primitive. Layouts oneDNN serves only with its slow reference loop are
+// copied to dense first.
 //
 // Under MathPrecision::bf16 (kernels/precision.h) 2-D products of at least 16 in every dimension
 // round both operands to bfloat16 on the way in (one cached reorder each, the weights straight
@@ -75,18 +77,24 @@ std::array<int64_t, 2> canonical_strides(int64_t rows, int64_t cols, int64_t sr,
   return {sr, sc};
 }
 
-// Dims and strides of one operand as the primitive sees it: [rows, cols], or [batch, rows, cols]
-// when a batch axis goes into the primitive (batch 1 when the operand broadcasts along it).
+// Dims and strides of one operand as the primitive sees it: [rows, cols], preceded by the batch
+// axes that go into the primitive (size 1 where the operand broadcasts along one).
 struct OperandLayout {
   memory::dims dims, strides;
 };
 
-OperandLayout layout(int64_t rows, int64_t cols, int64_t sr, int64_t sc, const std::optional<BatchAxis>& batch,
-                     int64_t batch_stride) {
+OperandLayout layout(int64_t rows, int64_t cols, int64_t sr, int64_t sc, const std::vector<BatchAxis>& batch,
+                     int64_t BatchAxis::*stride) {
   auto [r, c] = canonical_strides(rows, cols, sr, sc);
-  if (!batch) return {{rows, cols}, {r, c}};
-  if (batch_stride == 0) return {{1, rows, cols}, {std::max(r * rows, c * cols), r, c}};
-  return {{batch->size, rows, cols}, {batch_stride, r, c}};
+  OperandLayout l;
+  for (const BatchAxis& axis : batch) {
+    const int64_t s = axis.*stride;
+    l.dims.push_back(s == 0 ? 1 : axis.size);
+    l.strides.push_back(s == 0 ? std::max(r * rows, c * cols) : s);
+  }
+  l.dims.insert(l.dims.end(), {rows, cols});
+  l.strides.insert(l.strides.end(), {r, c});
+  return l;
 }
 
 // bias[N] as oneDNN wants it for an output of `out_dims`: a [1, .., 1, N] operand that broadcasts.
@@ -177,21 +185,15 @@ bool run_small_sgemm(const TensorBase& a, const TensorBase& b, const TensorBase&
   return true;
 }
 
-// Runs the product through oneDNN; returns false (having written nothing) when oneDNN would fall
-// back to its reference loop and allow_reference is false, so the caller can copy and retry.
-bool run_matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias, const TensorBase& out,
-                bool allow_reference) {
-  const int64_t rank = out.dim();
-  const int64_t M = out.shape()[static_cast<size_t>(rank - 2)], N = out.shape().back(), K = a.shape().back();
-  std::vector<BatchAxis> outer = merged_batch_axes(a, b, out);
-  std::optional<BatchAxis> inner;
-  if (!outer.empty()) {
-    inner = outer.back();
-    outer.pop_back();
-  }
-  const OperandLayout la = layout(M, K, a.stride(-2), a.stride(-1), inner, inner ? inner->a : 0);
-  const OperandLayout lb = layout(K, N, b.stride(-2), b.stride(-1), inner, inner ? inner->b : 0);
-  const OperandLayout lo = layout(M, N, N, 1, inner, inner ? inner->out : 0);
+// Runs the product through oneDNN with the batch axes `inner` inside the primitive and a loop over
+// `outer`; returns false (having written nothing) when oneDNN refuses the layout or would fall back
+// to its reference loop and allow_reference is false, so the caller can try another way.
+bool run_matmul_with(const TensorBase& a, const TensorBase& b, const TensorBase& bias, const TensorBase& out,
+                     const std::vector<BatchAxis>& inner, const std::vector<BatchAxis>& outer, bool allow_reference) {
+  const int64_t M = out.shape()[static_cast<size_t>(out.dim() - 2)], N = out.shape().back(), K = a.shape().back();
+  const OperandLayout la = layout(M, K, a.stride(-2), a.stride(-1), inner, &BatchAxis::a);
+  const OperandLayout lb = layout(K, N, b.stride(-2), b.stride(-1), inner, &BatchAxis::b);
+  const OperandLayout lo = layout(M, N, N, 1, inner, &BatchAxis::out);
 
   onednn::PrimitiveKey key(kMatmulKey);
   key.add(la.dims).add(la.strides).add(lb.dims).add(lb.strides).add(lo.dims).add(lo.strides).add(bias.defined());
@@ -229,6 +231,22 @@ bool run_matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias
   return true;
 }
 
+// Every batch axis inside one primitive call when oneDNN serves that layout with a real kernel: a
+// Transformer's per-head products ([B, heads, L, L] from split-heads views, whose batch axes do not
+// merge) were 128 calls of a few microseconds each per product, for 4 x 10 x 10 x 32 of work.
+// Otherwise the innermost batch axis goes into the primitive and the others are looped over.
+bool run_matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias, const TensorBase& out,
+                bool allow_reference) {
+  std::vector<BatchAxis> inner = merged_batch_axes(a, b, out);
+  if (inner.size() > 1 && run_matmul_with(a, b, bias, out, inner, {}, false)) return true;
+  std::vector<BatchAxis> outer;
+  if (!inner.empty()) {
+    outer.assign(inner.begin(), inner.end() - 1);
+    inner.erase(inner.begin(), inner.end() - 1);
+  }
+  return run_matmul_with(a, b, bias, out, inner, outer, allow_reference);
+}
+
 // ---- 2-D products with their own plans (a packed constant b, bf16) ----
 
 // The layouts of a 2-D product out[M, N] = a[M, K] @ b[K, N], out contiguous.
@@ -244,8 +262,8 @@ struct Layouts2d {
 
 Layouts2d layouts_2d(const TensorBase& a, const TensorBase& b, const TensorBase& out) {
   const int64_t M = out.shape()[0], N = out.shape()[1], K = a.shape()[1];
-  return {layout(M, K, a.stride(0), a.stride(1), std::nullopt, 0), layout(K, N, b.stride(0), b.stride(1), std::nullopt, 0),
-          layout(M, N, N, 1, std::nullopt, 0)};
+  return {layout(M, K, a.stride(0), a.stride(1), {}, &BatchAxis::a),
+          layout(K, N, b.stride(0), b.stride(1), {}, &BatchAxis::b), layout(M, N, N, 1, {}, &BatchAxis::out)};
 }
 
 
