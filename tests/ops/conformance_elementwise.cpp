@@ -101,6 +101,20 @@ DENDRITE_OP_CASES(linalg){
        return Inputs{g.normal({2, 1, m, k}), g.normal({3, k, n})};
      },
      .fn = [](const Inputs& in) { return Outputs{matmul(in[0], in[1])}; }},
+    // A Transformer's per-head products on split-heads views: two batch axes that do not merge
+    // (the cpu kernel hands both to one oneDNN call), and three with a broadcast one.
+    {.name = "matmul_split_heads_views",
+     .inputs = [](CaseGen& g) {
+       int64_t b = g.dim(1, 3), l = g.dim(1, 4), s = g.dim(1, 4);
+       return Inputs{g.normal({b, l, 6}), g.normal({b, s, 6}), g.normal({b, s, 6}), g.normal({2, 1, 3, l, 4})};
+     },
+     .fn = [](const Inputs& in) {
+       auto heads = [](const Tensor& x) { return x.reshape({x.size(0), x.size(1), 3, 2}).transpose(1, 2); };
+       Tensor scores = matmul(heads(in[0]), heads(in[1]).transpose(-1, -2));  // [b, 3, l, s]
+       Tensor mixed = matmul(scores, heads(in[2]));                           // [b, 3, l, 2]
+       Tensor broadcast = matmul(in[3], in[3].select(1, 0).transpose(-1, -2).unsqueeze(1).expand({2, 2, 3, 4, in[3].size(3)}));
+       return Outputs{scores, mixed, broadcast};
+     }},
     {.name = "matmul_vector",
      .inputs = [](CaseGen& g) {
        int64_t k = g.dim(1, 6);
