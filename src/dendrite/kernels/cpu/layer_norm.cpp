@@ -16,18 +16,13 @@ namespace dendrite::kernels::cpu {
 
 namespace {
 
-template <typename T>
-T* data(const TensorBase& t) {
-  return static_cast<T*>(t.storage().data()) + t.offset();
-}
-
 // Rows per thread chunk (forward) or per block of partial sums (backward): about kParallelGrain values.
 int64_t row_grain(int64_t features) { return std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(1, features)); }
 
 // weight or bias as a pointer, with a row of `absent` standing in for an undefined one.
 template <typename T>
 const T* param_row(const TensorBase& p, std::vector<T>& stand_in, int64_t features, T absent) {
-  if (p.defined()) return data<const T>(p);
+  if (p.defined()) return p.data_ptr<T>();
   stand_in.assign(static_cast<size_t>(features), absent);
   return stand_in.data();
 }
@@ -63,10 +58,10 @@ void forward(const TensorBase& x, const TensorBase& weight, const TensorBase& bi
   std::vector<T> ones, zeros;
   const T* w = param_row<T>(weight, ones, features, T(1));
   const T* b = param_row<T>(bias, zeros, features, T(0));
-  const T* px = data<const T>(x);
-  T* py = data<T>(y);
-  T* pmean = mean.defined() ? data<T>(mean) : nullptr;
-  T* prstd = rstd.defined() ? data<T>(rstd) : nullptr;
+  const T* px = x.data_ptr<T>();
+  T* py = y.data_ptr<T>();
+  T* pmean = mean.defined() ? mean.data_ptr<T>() : nullptr;
+  T* prstd = rstd.defined() ? rstd.data_ptr<T>() : nullptr;
   parallel_for(0, x.numel() / features, row_grain(features), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const RowStats<T> s = row_stats(px + r * features, features, eps);
@@ -113,8 +108,8 @@ void backward(const TensorBase& x, const TensorBase& gy, const TensorBase& mean,
   const int64_t block_rows = row_grain(features), blocks = (rows + block_rows - 1) / block_rows;
   std::vector<T> ones;
   const T* w = param_row<T>(weight, ones, features, T(1));
-  const T *px = data<const T>(x), *pg = data<const T>(gy), *pmean = data<const T>(mean), *prstd = data<const T>(rstd);
-  T* pgx = data<T>(gx);
+  const T *px = x.data_ptr<T>(), *pg = gy.data_ptr<T>(), *pmean = mean.data_ptr<T>(), *prstd = rstd.data_ptr<T>();
+  T* pgx = gx.data_ptr<T>();
   // Per block: gweight's partial sums, then gbias's (computed even when not wanted: one add a value).
   const auto d = static_cast<size_t>(features);
   std::vector<T> partial(static_cast<size_t>(blocks) * 2 * d, T(0));
@@ -130,7 +125,7 @@ void backward(const TensorBase& x, const TensorBase& gy, const TensorBase& mean,
   for (int which = 0; which < 2; ++which) {
     const TensorBase& out = which == 0 ? gweight : gbias;
     if (!out.defined()) continue;
-    T* total = data<T>(out);
+    T* total = out.data_ptr<T>();
     std::fill(total, total + features, T(0));
     for (int64_t k = 0; k < blocks; ++k)
       add_row(partial.data() + (static_cast<size_t>(k) * 2 + which) * d, total, features);

@@ -10,14 +10,9 @@ namespace dendrite::kernels::reference {
 
 namespace {
 
-template <typename T>
-T* data(const TensorBase& t) {
-  return static_cast<T*>(t.storage().data()) + t.offset();
-}
-
 template <typename D>
 double param(const TensorBase& p, int64_t i, double absent) {
-  return p.defined() ? convert<double>(data<D>(p)[i]) : absent;
+  return p.defined() ? convert<double>(p.data_ptr<D>()[i]) : absent;
 }
 
 int64_t rows_of(const TensorBase& x, int64_t features) { return features == 0 ? 0 : x.numel() / features; }
@@ -25,8 +20,8 @@ int64_t rows_of(const TensorBase& x, int64_t features) { return features == 0 ? 
 template <typename D>
 void forward_typed(const TensorBase& x, const TensorBase& weight, const TensorBase& bias, int64_t features, double eps,
                    const TensorBase& y, const TensorBase& mean, const TensorBase& rstd) {
-  const D* px = data<D>(x);
-  D* py = data<D>(y);
+  const D* px = x.data_ptr<D>();
+  D* py = y.data_ptr<D>();
   for (int64_t r = 0; r < rows_of(x, features); ++r) {
     const D* row = px + r * features;
     double m = 0.0;
@@ -42,8 +37,8 @@ void forward_typed(const TensorBase& x, const TensorBase& weight, const TensorBa
       const double xhat = (convert<double>(row[i]) - m) * inv;
       py[r * features + i] = convert<D>(xhat * param<D>(weight, i, 1.0) + param<D>(bias, i, 0.0));
     }
-    if (mean.defined()) data<D>(mean)[r] = convert<D>(m);
-    if (rstd.defined()) data<D>(rstd)[r] = convert<D>(inv);
+    if (mean.defined()) mean.data_ptr<D>()[r] = convert<D>(m);
+    if (rstd.defined()) rstd.data_ptr<D>()[r] = convert<D>(inv);
   }
 }
 
@@ -53,11 +48,11 @@ void backward_typed(const TensorBase& x, const TensorBase& gy, const TensorBase&
                     const TensorBase& gbias) {
   const auto d = static_cast<size_t>(features);
   std::vector<double> gw(d, 0.0), gb(d, 0.0), xhat(d), gxhat(d);
-  const D* px = data<D>(x);
-  const D* pg = data<D>(gy);
-  D* pgx = data<D>(gx);
+  const D* px = x.data_ptr<D>();
+  const D* pg = gy.data_ptr<D>();
+  D* pgx = gx.data_ptr<D>();
   for (int64_t r = 0; r < rows_of(x, features); ++r) {
-    const double m = convert<double>(data<D>(mean)[r]), inv = convert<double>(data<D>(rstd)[r]);
+    const double m = convert<double>(mean.data_ptr<D>()[r]), inv = convert<double>(rstd.data_ptr<D>()[r]);
     double mean_g = 0.0, mean_gx = 0.0;
     for (size_t i = 0; i < d; ++i) {
       const double g = convert<double>(pg[r * features + static_cast<int64_t>(i)]);
@@ -74,8 +69,8 @@ void backward_typed(const TensorBase& x, const TensorBase& gy, const TensorBase&
       pgx[r * features + static_cast<int64_t>(i)] = convert<D>(inv * (gxhat[i] - mean_g - xhat[i] * mean_gx));
   }
   for (size_t i = 0; i < d; ++i) {
-    if (gweight.defined()) data<D>(gweight)[i] = convert<D>(gw[i]);
-    if (gbias.defined()) data<D>(gbias)[i] = convert<D>(gb[i]);
+    if (gweight.defined()) gweight.data_ptr<D>()[i] = convert<D>(gw[i]);
+    if (gbias.defined()) gbias.data_ptr<D>()[i] = convert<D>(gb[i]);
   }
 }
 
