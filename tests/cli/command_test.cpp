@@ -118,6 +118,11 @@ TEST_F(Command, EnsembleIsForSequenceRunsOnly) {
     EXPECT_EQ(r.status, 1) << command;
     EXPECT_THAT(r.err, HasSubstr("--ensemble: only g2p runs decode as an ensemble; " + run_dir() + " is a mlp run"))
         << command;
+    args[2] = "--rescore";
+    r = run(args);
+    EXPECT_EQ(r.status, 1) << command;
+    EXPECT_THAT(r.err, HasSubstr("--rescore: only g2p runs rescore their n-best; " + run_dir() + " is a mlp run"))
+        << command;
   }
 }
 

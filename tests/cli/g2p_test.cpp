@@ -8,7 +8,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -30,8 +32,8 @@ using testing::Result;
 Result run(std::vector<std::string> args) { return testing::run_dendrite(std::move(args)); }
 
 // Words over the letters A-F whose "pronunciation" spells each letter as a phoneme, with a few
-// alternates, so the split has words in every part.
-void write_dictionary(const fs::path& path, int words) {
+// alternates, so the split has words in every part. `last` is appended to every pronunciation.
+void write_dictionary(const fs::path& path, int words, const std::string& last = "") {
   static const char* sounds[] = {"AA1", "B", "K", "D", "EH0", "F"};
   std::ofstream out(path);
   out << ";;; generated for the tests\n";
@@ -42,9 +44,17 @@ void write_dictionary(const fs::path& path, int words) {
       if (!pron.empty()) pron += ' ';
       pron += sounds[k % 6];
     }
-    out << fmt::format("{}  {}\n", word, pron);
+    out << fmt::format("{}  {}{}\n", word, pron, last);
     if (i % 17 == 0) out << fmt::format("{}(1)  {} Z\n", word, pron);
   }
+}
+
+// The pronunciation write_dictionary gives a word.
+std::string spelled(const std::string& word) {
+  static const char* sounds[] = {"AA1", "B", "K", "D", "EH0", "F"};
+  std::string out;
+  for (char c : word) out += fmt::format("{}{}", out.empty() ? "" : " ", sounds[c - 'A']);
+  return out;
 }
 
 // A suite whose tests share one training run, which the suite's SetUpTestSuite makes: a scratch
@@ -262,6 +272,178 @@ TEST_F(G2PCommand, EnsembleOfRunsWithOtherVocabulariesNamesTheFile) {
   EXPECT_EQ(r.status, 1);
   EXPECT_THAT(r.err, HasSubstr(fmt::format("--ensemble {}: its phonemes.txt differs from {}'s (every model must "
                                            "write the same phonemes)",
+                                           other.string(), run_dir())));
+}
+
+// A right-to-left run (data.reverse_target) beside a left-to-right one. The right-to-left run is
+// trained long enough to learn its training words (each letter one phoneme), so that what it says
+// can be checked; the left-to-right one only needs to exist (one epoch).
+class G2PRightToLeft : public TrainedOnce<G2PRightToLeft> {
+ protected:
+  static std::string left_to_right() { return (tmp_->path() / "l2r").string(); }
+  static void SetUpTestSuite() {
+    tmp_ = std::make_unique<data::files::TempDir>();
+    write_dictionary(dict(), 240);
+    for (const bool reverse : {true, false}) {
+      Result r = run({"train",    "g2p-lstm",
+                      "--out",    reverse ? run_dir() : left_to_right(),
+                      "--epochs", reverse ? "40" : "1",
+                      "--batch",  "16",
+                      "--lr",     "0.01",
+                      "--set",    fmt::format("data.dir={}", dict().string()),
+                      "--set",    fmt::format("data.reverse_target={}", reverse),
+                      "--set",    "model.embed=16",
+                      "--set",    "model.encoder_hidden=16",
+                      "--set",    "model.encoder_layers=1",
+                      "--set",    "model.decoder_hidden=32",
+                      "--set",    "model.dropout=0",
+                      "--set",    "model.max_length=12",
+                      "--set",    "decode.beam=3"});
+      if (reverse || r.status != 0) trained_ = r;
+    }
+  }
+  // Words of the training split, which the right-to-left run has learned.
+  static std::vector<std::string> training_words(size_t count) {
+    std::vector<std::string> out;
+    for (const data::CmuWord& w : data::split_cmudict(data::read_cmudict(dict())).train)
+      if (out.size() < count && w.pronunciations.size() == 1) out.push_back(w.word);
+    return out;
+  }
+  // "WER x%  PER y%" of the first line of `out` that starts with `prefix`.
+  static std::string rates_after(const std::string& out, const std::string& prefix) {
+    const auto at = out.find(prefix);
+    if (at == std::string::npos) return "(no line " + prefix + ")";
+    const std::string line = out.substr(at + prefix.size(), out.find('\n', at) - at - prefix.size());
+    return line.substr(0, line.find("  ("));
+  }
+};
+
+TEST_F(G2PRightToLeft, LearnsReversedAndSpeaksFirstPhonemeFirst) {
+  ASSERT_EQ(trained_.status, 0) << trained_.out << trained_.err;
+  std::vector<std::string> args{"predict", run_dir()};
+  const std::vector<std::string> words = training_words(6);
+  ASSERT_EQ(words.size(), 6u);
+  args.insert(args.end(), words.begin(), words.end());
+  Result r = run(args);
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const std::string& w : words) EXPECT_THAT(r.out, HasSubstr(fmt::format("{}  {}\n", w, spelled(w))));
+}
+
+// Whatever the model learned: the Pronouncer says, first phoneme first, what the model wrote.
+TEST_F(G2PRightToLeft, PronouncerReversesWhatTheModelWrites) {
+  ASSERT_EQ(trained_.status, 0) << trained_.out << trained_.err;
+  const Pronouncer p = Pronouncer::load(run_dir());
+  const std::vector<std::vector<int64_t>> sources = {p.encode("abc", nullptr), p.encode("fedcab", nullptr)};
+  const auto written = train::decode_sources(*p.model, sources, 4, {.max_length = {1}, .beam = 3, .nbest = 2});
+  const auto said = p.pronounce_ids(sources, 3, 2);
+  ASSERT_EQ(said.size(), 2u);
+  for (size_t i = 0; i < said.size(); ++i) {
+    ASSERT_EQ(said[i].size(), written[i].size());
+    for (size_t k = 0; k < said[i].size(); ++k) {
+      std::vector<int64_t> reversed = written[i][k].tokens;
+      std::reverse(reversed.begin(), reversed.end());
+      EXPECT_EQ(said[i][k].tokens, reversed);
+    }
+  }
+}
+
+// A system rescoring with itself ranks its n-best as its beam search did (every score doubled),
+// reading the candidates in the direction it wrote them: the same WER and PER.
+TEST_F(G2PRightToLeft, RescoringWithItselfKeepsTheRanking) {
+  ASSERT_EQ(trained_.status, 0) << trained_.out << trained_.err;
+  Result r = run({"eval", run_dir(), "--rescore", run_dir()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out,
+              HasSubstr(fmt::format("rescored with {} (right to left), each system's 3 best joined", run_dir())));
+  EXPECT_THAT(rates_after(r.out, "\nbeam 3:  "), ::testing::StartsWith("WER ")) << r.out;
+  EXPECT_EQ(rates_after(r.out, "rescored, beam 3:  "), rates_after(r.out, "\nbeam 3:  ")) << r.out;
+  EXPECT_EQ(rates_after(r.out, "stress ignored, rescored:  "), rates_after(r.out, "stress ignored, beam 3:  "));
+}
+
+TEST_F(G2PRightToLeft, RescoresALeftToRightRunsNBest) {
+  ASSERT_EQ(trained_.status, 0) << trained_.out << trained_.err;
+  Result r = run({"eval", left_to_right(), "--rescore", run_dir()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("rescored, beam 3:  WER "));
+  EXPECT_THAT(r.out, HasSubstr("test_rescored_wer "));
+  Result p = run({"predict", left_to_right(), "--rescore", run_dir(), "abc", "fed", "--nbest", "2"});
+  ASSERT_EQ(p.status, 0) << p.err;
+  EXPECT_THAT(p.out, ::testing::ContainsRegex("abc  1  -[0-9.]+  [A-Z0-9 ]+\nabc  2  -[0-9.]+  [A-Z0-9 ]+\n"));
+}
+
+// --errors lists a right-to-left run's predictions and references first phoneme first. The run is
+// evaluated against a dictionary whose pronunciations all end in Z, so that every word is wrong.
+TEST_F(G2PRightToLeft, ErrorsListFirstPhonemeFirst) {
+  ASSERT_EQ(trained_.status, 0) << trained_.out << trained_.err;
+  const fs::path moved = tmp_->path() / "moved", changed = tmp_->path() / "dict-z.txt";
+  fs::copy(run_dir(), moved, fs::copy_options::recursive);
+  write_dictionary(changed, 240, " Z");
+  std::string config;
+  {
+    std::ifstream in(moved / "config.toml");
+    config.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const auto at = config.find(dict().string());
+  ASSERT_NE(at, std::string::npos) << config;
+  config.replace(at, dict().string().size(), changed.string());
+  std::ofstream(moved / "config.toml") << config;
+
+  const fs::path errors = tmp_->path() / "wrong.tsv";
+  Result r = run({"eval", moved.string(), "--errors", errors.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("9 wrong words (beam 3)")) << r.out;
+  std::ifstream in(errors);
+  std::string line;
+  std::getline(in, line);  // the header
+  std::vector<std::string> words, predicted;
+  for (; std::getline(in, line);) {
+    std::istringstream fields(line);
+    std::string word, prediction, references;
+    std::getline(fields, word, '\t');
+    std::getline(fields, prediction, '\t');
+    std::getline(fields, references, '\t');
+    EXPECT_THAT(references, ::testing::StartsWith(spelled(word) + " Z")) << line;
+    words.push_back(word);
+    predicted.push_back(prediction);
+  }
+  ASSERT_EQ(words.size(), 9u);
+  // The predictions as `predict` says them (whose order the tests above check).
+  std::vector<std::string> args{"predict", moved.string(), "--beam", "3"};
+  args.insert(args.end(), words.begin(), words.end());
+  Result p = run(args);
+  ASSERT_EQ(p.status, 0) << p.err;
+  for (size_t i = 0; i < words.size(); ++i)
+    EXPECT_THAT(p.out, HasSubstr(fmt::format("{}  {}\n", words[i], predicted[i])));
+}
+
+TEST_F(G2PRightToLeft, EnsembleOfBothDirectionsIsAnErrorPointingToRescore) {
+  Result r = run({"eval", left_to_right(), "--ensemble", run_dir()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.err, HasSubstr(fmt::format("--ensemble {}: it writes pronunciations right to left and {} left to "
+                                           "right; members must write in one direction (a right-to-left run can "
+                                           "rescore with --rescore instead)",
+                                           run_dir(), left_to_right())));
+}
+
+TEST_F(G2PCommand, RescoreWithOtherVocabulariesNamesTheFile) {
+  // The same letters in another order: the model loads, but its ids mean other letters.
+  const fs::path other = tmp_->path() / "other-letters";
+  fs::copy(run_dir(), other, fs::copy_options::recursive);
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(other / "graphemes.txt");
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  ASSERT_GE(lines.size(), 6u);
+  std::swap(lines[lines.size() - 1], lines[lines.size() - 2]);
+  {
+    std::ofstream out(other / "graphemes.txt");
+    for (const std::string& line : lines) out << line << '\n';
+  }
+  Result r = run({"predict", run_dir(), "--rescore", other.string(), "abc"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_THAT(r.err, HasSubstr(fmt::format("--rescore {}: its graphemes.txt differs from {}'s (both systems must read "
+                                           "the same letters)",
                                            other.string(), run_dir())));
 }
 

@@ -81,6 +81,10 @@ void add_train(CLI::App& app, TrainArgs& a) {
   add_dist_options(train, a.dist);
 }
 
+constexpr const char* kRescoreHelp =
+    "g2p runs: a second system (a run trained with data.reverse_target = true, say; repeat for an ensemble of "
+    "them): both systems' n-best are reranked by the sum of their log-probabilities";
+
 void add_eval(CLI::App& app, EvalArgs& a) {
   CLI::App* eval = app.add_subcommand("eval", "Evaluate a run's checkpoint on its test set");
   eval->add_option("run_dir", a.run_dir, "a run directory written by `dendrite train`")->required();
@@ -93,6 +97,7 @@ void add_eval(CLI::App& app, EvalArgs& a) {
                    "g2p runs: decode with this run's model too, averaging the models' probabilities (repeatable)")
       ->type_name("RUN")
       ->allow_extra_args(false);
+  eval->add_option("--rescore", a.rescore, kRescoreHelp)->type_name("RUN")->allow_extra_args(false);
   eval->add_option("--errors", a.errors,
                    "g2p runs: write every test word beam search got wrong (word, prediction, references, phoneme "
                    "errors, stress only) to this tab-separated file")
@@ -121,6 +126,7 @@ void add_predict(CLI::App& app, PredictArgs& a) {
                    "g2p runs: decode with this run's model too, averaging the models' probabilities (repeatable)")
       ->type_name("RUN")
       ->allow_extra_args(false);  // one run per --ensemble, so the words after it stay positional
+  predict->add_option("--rescore", a.rescore, kRescoreHelp)->type_name("RUN")->allow_extra_args(false);
 }
 
 }  // namespace

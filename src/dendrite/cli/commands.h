@@ -33,6 +33,9 @@ struct EvalArgs {
   std::string checkpoint = "best";  // "best" (falls back to "last" when absent) or "last"
   std::optional<int64_t> threads, batch, limit_test;
   std::vector<std::string> ensemble;  // g2p runs: more runs whose models decode together with run_dir's
+  // g2p runs: runs (usually trained with data.reverse_target) that form a second system; both
+  // systems' n-best are reranked by the sum of their log-probabilities (train/rescoring.h).
+  std::vector<std::string> rescore;
   std::string errors;                 // g2p runs: write every word beam search got wrong to this TSV file
   // g2p runs: the split decoded ("test", or "dev" to tune decoding without touching the test set),
   // and the beam width and length penalty (the recipe's decode.beam / decode.length_penalty when absent).
@@ -51,6 +54,7 @@ struct PredictArgs {
   // recipe's decode.beam and decode.nbest when absent).
   std::optional<int64_t> beam, nbest;
   std::vector<std::string> ensemble;  // as EvalArgs::ensemble
+  std::vector<std::string> rescore;   // as EvalArgs::rescore
 };
 
 struct Recipe;

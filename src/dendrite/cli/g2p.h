@@ -75,6 +75,9 @@ struct Pronouncer {
   data::Vocab graphemes, phonemes;
   std::shared_ptr<nn::Seq2SeqModel> model;
   std::vector<std::string> runs;  // the run directories whose models `model` decodes with
+  // A second system whose n-best joins this one's, the union reranked by the sum of both systems'
+  // log-probabilities (train/rescoring.h); null when not rescoring.
+  std::shared_ptr<const Pronouncer> rescorer;
 
   static Pronouncer load(const std::filesystem::path& run_dir, const std::string& checkpoint = "best");
   // run_dir's model decoding together with the models of `others` (their checkpoint of the same
@@ -83,12 +86,21 @@ struct Pronouncer {
   // as long as the shortest model.max_length among them.
   static Pronouncer load_ensemble(const std::filesystem::path& run_dir, const std::vector<std::string>& others,
                                   const std::string& checkpoint = "best");
+  // Loads `runs` (the first with the others as its ensemble) as the rescorer. They must have this
+  // run's vocabularies (an error names the run and the file); words may be as long as the shorter
+  // model.max_length of the two systems.
+  void add_rescorer(const std::vector<std::string>& runs, const std::string& checkpoint = "best");
   // A word's letters as ids (upper-cased, as CMUdict spells); unknown letters go to `unknown`.
   // A word longer than model.max_length is an Error naming the limit.
   std::vector<int64_t> encode(const std::string& word, std::vector<std::string>* unknown) const;
   // The n best pronunciations of each word (an empty word gets one empty pronunciation).
   std::vector<std::vector<nn::Hypothesis>> pronounce(const std::vector<std::string>& words, int64_t beam, int64_t nbest,
                                                      std::ostream* warnings) const;
+  // The same for encoded words: phoneme ids, first phoneme first whichever way the model writes.
+  // With a rescorer, each system proposes its `beam` best and the n best of the reranked union
+  // are returned.
+  std::vector<std::vector<nn::Hypothesis>> pronounce_ids(const std::vector<std::vector<int64_t>>& sources, int64_t beam,
+                                                         int64_t nbest) const;
 };
 
 }  // namespace dendrite::cli

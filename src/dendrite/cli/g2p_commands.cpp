@@ -3,9 +3,11 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cmath>
 #include <fstream>
+#include <optional>
 
 #include "dendrite/cli/builders.h"
 #include "dendrite/cli/g2p.h"
@@ -195,6 +197,7 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
                  "--length-penalty must be a number >= 0, got {}", args.length_penalty.value_or(0));
   set_threads(args.threads);
   Pronouncer p = Pronouncer::load_ensemble(args.run_dir, args.ensemble, args.checkpoint);
+  if (!args.rescore.empty()) p.add_rescorer(args.rescore, args.checkpoint);
   if (args.batch) p.recipe.train.eval_batch = *args.batch;
   if (args.limit_test) p.recipe.data.limit_test = *args.limit_test;
   const G2PData g = load_g2p_data(p.recipe);
@@ -210,12 +213,36 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
     errors_file.open(args.errors);
     DENDRITE_CHECK(errors_file.good(), "--errors: cannot write {}", args.errors);
   }
+  const int64_t beam_batch = std::max<int64_t>(1, batch / beam);
   const train::DecodeScores greedy = train::evaluate_decoding(*p.model, words, batch, 1, alpha, classes);
   std::vector<std::vector<int64_t>> best;
-  const train::DecodeScores beamed =
-      train::evaluate_decoding(*p.model, words, std::max<int64_t>(1, batch / beam), beam, alpha, classes, &best);
+  const train::DecodeScores beamed = train::evaluate_decoding(*p.model, words, beam_batch, beam, alpha, classes, &best);
+  // A right-to-left run was scored in its own direction (its references reversed, data.reverse_target);
+  // what is listed or rescored reads first phoneme first.
+  std::vector<train::SequenceItem> natural = words;
+  if (p.recipe.data.reverse_target) {
+    for (auto& item : natural)
+      for (auto& r : item.references) std::reverse(r.begin(), r.end());
+    for (auto& b : best) std::reverse(b.begin(), b.end());
+  }
+  std::optional<train::DecodeScores> rescored;
+  if (p.rescorer) {
+    p.recipe.train.eval_batch = beam_batch;
+    p.recipe.decode.length_penalty = alpha;
+    std::vector<std::vector<int64_t>> sources;
+    for (const auto& item : words) sources.push_back(item.source);
+    const auto start = std::chrono::steady_clock::now();
+    const auto hyps = p.pronounce_ids(sources, beam, 1);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    for (size_t i = 0; i < hyps.size(); ++i) best[i] = hyps[i].empty() ? std::vector<int64_t>{} : hyps[i][0].tokens;
+    rescored = train::score_hypotheses(natural, best, classes);
+    rescored->words_per_sec = seconds > 0 ? static_cast<double>(words.size()) / seconds : 0.0;
+  }
   out << fmt::format("{}: {} {} words\n", p.recipe.name, greedy.words, args.split);
   if (p.runs.size() > 1) out << fmt::format("ensemble of {} models: {}\n", p.runs.size(), fmt::join(p.runs, ", "));
+  if (p.rescorer)
+    out << fmt::format("rescored with {} ({}), each system's {} best joined\n", fmt::join(p.rescorer->runs, ", "),
+                       p.rescorer->recipe.data.reverse_target ? "right to left" : "left to right", beam);
   out << fmt::format("greedy:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s)\n", 100 * greedy.wer, 100 * greedy.per,
                      greedy.words_per_sec);
   out << fmt::format("beam {}:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s, length penalty {})\n", beam,
@@ -231,11 +258,23 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
       "{0}_greedy_wer_no_stress {1:.6f}  {0}_greedy_per_no_stress {2:.6f}  {0}_beam_wer_no_stress {3:.6f}  "
       "{0}_beam_per_no_stress {4:.6f}\n",
       args.split, greedy.wer_no_stress, greedy.per_no_stress, beamed.wer_no_stress, beamed.per_no_stress);
+  if (rescored) {
+    const train::DecodeScores& r = *rescored;
+    out << fmt::format("rescored, beam {}:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s, both systems)\n", beam,
+                       100 * r.wer, 100 * r.per, r.words_per_sec);
+    out << fmt::format("stress ignored, rescored:  WER {:.2f}%  PER {:.2f}%\n", 100 * r.wer_no_stress,
+                       100 * r.per_no_stress);
+    out << fmt::format(
+        "{0}_rescored_wer {1:.6f}  {0}_rescored_per {2:.6f}  {0}_rescored_wer_no_stress {3:.6f}  "
+        "{0}_rescored_per_no_stress {4:.6f}\n",
+        args.split, r.wer, r.per, r.wer_no_stress, r.per_no_stress);
+  }
   if (errors_file.is_open()) {
-    const int64_t wrong = write_errors(errors_file, p, words, best, classes);
+    const int64_t wrong = write_errors(errors_file, p, natural, best, classes);
     errors_file.close();
     DENDRITE_CHECK(!errors_file.fail(), "--errors: writing {} failed", args.errors);
-    out << fmt::format("{} wrong words (beam {}) written to {}\n", wrong, beam, args.errors);
+    out << fmt::format("{} wrong words ({}beam {}) written to {}\n", wrong, rescored ? "rescored, " : "", beam,
+                       args.errors);
   }
   return 0;
 }
@@ -244,6 +283,7 @@ int g2p_predict_command(const PredictArgs& args, std::ostream& out, std::ostream
   DENDRITE_CHECK(!args.files.empty(), "predict: give at least one word");
   set_threads(args.threads);
   Pronouncer p = Pronouncer::load_ensemble(args.run_dir, args.ensemble, args.checkpoint);
+  if (!args.rescore.empty()) p.add_rescorer(args.rescore, args.checkpoint);
   const int64_t nbest = args.nbest.value_or(p.recipe.decode.nbest);
   const int64_t beam = args.beam.value_or(std::max(p.recipe.decode.beam, nbest));
   DENDRITE_CHECK(beam >= 1, "--beam must be >= 1, got {}", beam);

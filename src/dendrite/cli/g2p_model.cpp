@@ -12,6 +12,7 @@
 #include "dendrite/core/error.h"
 #include "dendrite/nn/seq2seq_ensemble.h"
 #include "dendrite/train/checkpoint.h"
+#include "dendrite/train/rescoring.h"
 
 namespace dendrite::cli {
 namespace fs = std::filesystem;
@@ -96,10 +97,17 @@ G2PData load_g2p_data(const Recipe& recipe) {
     for (const auto& p : w.pronunciations) sounds.push_back(p);
   }
   g.graphemes = data::Vocab::build(letters);
-  g.phonemes = data::Vocab::build(sounds);
+  g.phonemes = data::Vocab::build(sounds);  // before any reversal: both directions share the ids
+  // A right-to-left model trains and is scored on reversed pronunciations (references reversed
+  // too, so WER and PER mean the same); Pronouncer turns its outputs back.
+  const auto target = [&](const std::vector<std::string>& pronunciation) {
+    std::vector<int64_t> ids = g.phonemes.encode(pronunciation);
+    if (recipe.data.reverse_target) std::reverse(ids.begin(), ids.end());
+    return ids;
+  };
   for (const data::CmuWord& w : splits.train) {
     std::vector<int64_t> source = g.graphemes.encode(data::split_characters(w.word));
-    for (const auto& p : w.pronunciations) g.data.train.push_back({source, g.phonemes.encode(p)});
+    for (const auto& p : w.pronunciations) g.data.train.push_back({source, target(p)});
   }
   const int64_t limit_train = recipe.data.limit_train;
   if (limit_train > 0 && static_cast<int64_t>(g.data.train.size()) > limit_train)
@@ -108,7 +116,7 @@ G2PData load_g2p_data(const Recipe& recipe) {
     std::vector<train::SequenceItem> out;
     for (const data::CmuWord& w : words) {
       train::SequenceItem item{g.graphemes.encode(data::split_characters(w.word)), {}};
-      for (const auto& p : w.pronunciations) item.references.push_back(g.phonemes.encode(p));
+      for (const auto& p : w.pronunciations) item.references.push_back(target(p));
       out.push_back(std::move(item));
     }
     const int64_t limit = recipe.data.limit_test;
@@ -191,6 +199,11 @@ Pronouncer Pronouncer::load_ensemble(const fs::path& run_dir, const std::vector<
     DENDRITE_CHECK(q.phonemes == p.phonemes,
                    "--ensemble {}: its {} differs from {}'s (every model must write the same phonemes)",
                    other, kPhonemesFile, run_dir.string());
+    DENDRITE_CHECK(q.recipe.data.reverse_target == p.recipe.data.reverse_target,
+                   "--ensemble {}: it writes pronunciations {} and {} {}; members must write in one direction "
+                   "(a right-to-left run can rescore with --rescore instead)",
+                   other, q.recipe.data.reverse_target ? "right to left" : "left to right", run_dir.string(),
+                   p.recipe.data.reverse_target ? "right to left" : "left to right");
     p.recipe.model.max_length = std::min(p.recipe.model.max_length, q.recipe.model.max_length);
     members.push_back(q.model);
     p.runs.push_back(other);
@@ -198,6 +211,20 @@ Pronouncer Pronouncer::load_ensemble(const fs::path& run_dir, const std::vector<
   p.model = std::make_shared<nn::Seq2SeqEnsemble>(std::move(members));
   p.model->eval();
   return p;
+}
+
+void Pronouncer::add_rescorer(const std::vector<std::string>& runs, const std::string& checkpoint) {
+  DENDRITE_CHECK(!runs.empty(), "--rescore: no run given");
+  auto second = std::make_shared<Pronouncer>(
+      load_ensemble(runs.front(), std::vector<std::string>(runs.begin() + 1, runs.end()), checkpoint));
+  DENDRITE_CHECK(second->graphemes == graphemes,
+                 "--rescore {}: its {} differs from {}'s (both systems must read the same letters)", runs.front(),
+                 kGraphemesFile, this->runs.front());
+  DENDRITE_CHECK(second->phonemes == phonemes,
+                 "--rescore {}: its {} differs from {}'s (both systems must write the same phonemes)", runs.front(),
+                 kPhonemesFile, this->runs.front());
+  recipe.model.max_length = std::min(recipe.model.max_length, second->recipe.model.max_length);
+  rescorer = std::move(second);
 }
 
 std::vector<int64_t> Pronouncer::encode(const std::string& word, std::vector<std::string>* unknown) const {
@@ -221,9 +248,32 @@ std::vector<std::vector<nn::Hypothesis>> Pronouncer::pronounce(const std::vector
                                fmt::join(unknown, " "));
     }
   }
-  return train::decode_sources(
+  return pronounce_ids(sources, beam, nbest);
+}
+
+std::vector<std::vector<nn::Hypothesis>> Pronouncer::pronounce_ids(const std::vector<std::vector<int64_t>>& sources,
+                                                                   int64_t beam, int64_t nbest) const {
+  const double alpha = recipe.decode.length_penalty;
+  auto results = train::decode_sources(
       *model, sources, recipe.train.eval_batch,
-      {.max_length = {1}, .beam = beam, .nbest = nbest, .length_penalty = recipe.decode.length_penalty});
+      {.max_length = {1}, .beam = beam, .nbest = rescorer ? beam : nbest, .length_penalty = alpha});
+  if (recipe.data.reverse_target)
+    for (auto& word : results)
+      for (nn::Hypothesis& h : word) std::reverse(h.tokens.begin(), h.tokens.end());
+  if (!rescorer) return results;
+
+  const auto theirs = rescorer->pronounce_ids(sources, beam, beam);
+  std::vector<std::vector<std::vector<int64_t>>> candidates(sources.size());
+  for (size_t i = 0; i < sources.size(); ++i) {
+    for (const auto& h : results[i]) candidates[i].push_back(h.tokens);
+    for (const auto& h : theirs[i]) candidates[i].push_back(h.tokens);
+  }
+  const std::vector<train::RescoringSystem> systems = {{model.get(), recipe.data.reverse_target},
+                                                       {rescorer->model.get(), rescorer->recipe.data.reverse_target}};
+  results = train::rescore(systems, sources, candidates, recipe.train.eval_batch, alpha);
+  for (auto& word : results)
+    if (static_cast<int64_t>(word.size()) > nbest) word.resize(static_cast<size_t>(nbest));
+  return results;
 }
 
 }  // namespace dendrite::cli

@@ -88,6 +88,9 @@ struct DataRecipe {
   int64_t limit_test = 0;                     // evaluate on the first N examples only; 0: all
   std::vector<std::string> class_names = {};  // image-folder: names for predict; "class N" otherwise
   bool strip_stress = false;                  // cmudict: drop the vowels' stress digits
+  // cmudict: learn to write each pronunciation last phoneme first (a right-to-left model, for
+  // rescoring a left-to-right one's n-best; docs/sequence.md)
+  bool reverse_target = false;
 
   bool operator==(const DataRecipe&) const = default;
 };

@@ -85,6 +85,8 @@ const std::vector<Key>& table() {
       key("data", "limit_test", &R::data, &D::limit_test, "evaluate on the first N examples only; 0: all"),
       key("data", "class_names", &R::data, &D::class_names, "image-folder: class names for `dendrite predict`"),
       key("data", "strip_stress", &R::data, &D::strip_stress, "cmudict: drop the vowels' stress digits"),
+      key("data", "reverse_target", &R::data, &D::reverse_target,
+          "cmudict: write pronunciations last phoneme first (a right-to-left model for --rescore)"),
 
       key("augment", "crop_padding", &R::augment, &A::crop_padding, "random crop after zero-padding by N; 0: none"),
       key("augment", "flip", &R::augment, &A::flip, "random horizontal flip"),

@@ -114,20 +114,28 @@ DecodeScores evaluate_decoding(nn::Seq2SeqModel& model, const std::vector<Sequen
       model, sources, batch,
       {.max_length = {1}, .beam = std::max<int64_t>(beam, 1), .nbest = 1, .length_penalty = length_penalty});
   const double elapsed = seconds_since(start);
+  std::vector<std::vector<int64_t>> best;
+  for (const auto& h : hyps) best.push_back(h.empty() ? std::vector<int64_t>{} : h[0].tokens);
+  DecodeScores scores = score_hypotheses(items, best, stress_classes);
+  scores.words_per_sec = elapsed > 0 ? static_cast<double>(items.size()) / elapsed : 0.0;
+  if (best_out != nullptr) *best_out = std::move(best);
+  return scores;
+}
+
+DecodeScores score_hypotheses(const std::vector<SequenceItem>& items, const std::vector<std::vector<int64_t>>& best,
+                              const std::vector<int64_t>& stress_classes) {
+  DENDRITE_CHECK(items.size() == best.size(), "score_hypotheses: {} items but {} hypotheses", items.size(),
+                 best.size());
   SequenceErrorRates rates, stress_free(stress_classes);
-  if (best_out != nullptr) best_out->clear();
   for (size_t i = 0; i < items.size(); ++i) {
-    std::vector<int64_t> best = hyps[i].empty() ? std::vector<int64_t>{} : hyps[i][0].tokens;
-    rates.add(best, items[i].references);
-    if (!stress_classes.empty()) stress_free.add(best, items[i].references);
-    if (best_out != nullptr) best_out->push_back(std::move(best));
+    rates.add(best[i], items[i].references);
+    if (!stress_classes.empty()) stress_free.add(best[i], items[i].references);
   }
   return {.wer = rates.wer(),
           .per = rates.per(),
           .wer_no_stress = stress_free.wer(),
           .per_no_stress = stress_free.per(),
-          .words = rates.words(),
-          .words_per_sec = elapsed > 0 ? static_cast<double>(items.size()) / elapsed : 0.0};
+          .words = rates.words()};
 }
 
 Seq2SeqTrainer::Seq2SeqTrainer(nn::Seq2SeqModel& model, optim::Optimizer& optimizer, const Seq2SeqData& data,

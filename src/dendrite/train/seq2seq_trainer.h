@@ -102,7 +102,11 @@ int64_t max_target_length(int64_t source_length);
 DecodeScores evaluate_decoding(nn::Seq2SeqModel& model, const std::vector<SequenceItem>& items, int64_t batch,
                                int64_t beam, double length_penalty, const std::vector<int64_t>& stress_classes = {},
                                std::vector<std::vector<int64_t>>* best = nullptr);
-// The same, returning each item's n best hypotheses in the order of `sources`.
+// Scores each item's best hypothesis (`best`, one per item; empty when none was found) against its
+// references, as evaluate_decoding does; words_per_sec is left 0.
+DecodeScores score_hypotheses(const std::vector<SequenceItem>& items, const std::vector<std::vector<int64_t>>& best,
+                              const std::vector<int64_t>& stress_classes = {});
+// Each item's n best hypotheses, in the order of `sources`.
 std::vector<std::vector<nn::Hypothesis>> decode_sources(nn::Seq2SeqModel& model,
                                                         const std::vector<std::vector<int64_t>>& sources, int64_t batch,
                                                         const nn::DecodeOptions& options);
