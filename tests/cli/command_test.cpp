@@ -123,6 +123,13 @@ TEST_F(Command, EnsembleIsForSequenceRunsOnly) {
     EXPECT_EQ(r.status, 1) << command;
     EXPECT_THAT(r.err, HasSubstr("--rescore: only g2p runs rescore their n-best; " + run_dir() + " is a mlp run"))
         << command;
+    args[2] = "--rescore-weight";
+    args[3] = "0.5";
+    r = run(args);
+    EXPECT_EQ(r.status, 1) << command;
+    EXPECT_THAT(r.err,
+                HasSubstr("--rescore-weight: only g2p runs rescore their n-best; " + run_dir() + " is a mlp run"))
+        << command;
   }
 }
 

@@ -351,22 +351,39 @@ TEST_F(G2PRightToLeft, PronouncerReversesWhatTheModelWrites) {
 // reading the candidates in the direction it wrote them: the same WER and PER.
 TEST_F(G2PRightToLeft, RescoringWithItselfKeepsTheRanking) {
   ASSERT_EQ(trained_.status, 0) << trained_.out << trained_.err;
-  Result r = run({"eval", run_dir(), "--rescore", run_dir()});
+  Result r = run({"eval", run_dir(), "--rescore", run_dir(), "--rescore-weight", "0", "--rescore-weight", "2.5"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_THAT(r.out,
               HasSubstr(fmt::format("rescored with {} (right to left), each system's 3 best joined", run_dir())));
-  EXPECT_THAT(rates_after(r.out, "\nbeam 3:  "), ::testing::StartsWith("WER ")) << r.out;
-  EXPECT_EQ(rates_after(r.out, "rescored, beam 3:  "), rates_after(r.out, "\nbeam 3:  ")) << r.out;
-  EXPECT_EQ(rates_after(r.out, "stress ignored, rescored:  "), rates_after(r.out, "stress ignored, beam 3:  "));
+  const std::string beam = rates_after(r.out, "\nbeam 3:  ");
+  EXPECT_THAT(beam, ::testing::StartsWith("WER ")) << r.out;
+  EXPECT_EQ(rates_after(r.out, "rescorer alone, beam 3:  "), beam) << r.out;
+  for (const char* w : {"0", "2.5"}) {
+    EXPECT_EQ(rates_after(r.out, fmt::format("rescored (weight {}), beam 3:  ", w)), beam) << r.out;
+    EXPECT_EQ(rates_after(r.out, fmt::format("stress ignored, rescored (weight {}):  ", w)),
+              rates_after(r.out, "stress ignored, beam 3:  "));
+  }
+  EXPECT_THAT(r.out, HasSubstr("rescore_weight 2.5\n"));
+}
+
+TEST_F(G2PRightToLeft, BadRescoreWeightIsAnError) {
+  Result negative = run({"eval", run_dir(), "--rescore", run_dir(), "--rescore-weight", "-1"});
+  EXPECT_EQ(negative.status, 1);
+  EXPECT_THAT(negative.err, HasSubstr("--rescore-weight must be a number >= 0, got -1"));
+  Result alone = run({"predict", run_dir(), "abc", "--rescore-weight", "0.5"});
+  EXPECT_EQ(alone.status, 1);
+  EXPECT_THAT(alone.err, HasSubstr("--rescore-weight: give --rescore RUN too"));
 }
 
 TEST_F(G2PRightToLeft, RescoresALeftToRightRunsNBest) {
   ASSERT_EQ(trained_.status, 0) << trained_.out << trained_.err;
   Result r = run({"eval", left_to_right(), "--rescore", run_dir()});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("rescored, beam 3:  WER "));
+  EXPECT_THAT(r.out, HasSubstr("rescorer alone, beam 3:  WER "));
+  EXPECT_THAT(r.out, HasSubstr("rescored (weight 1), beam 3:  WER "));
   EXPECT_THAT(r.out, HasSubstr("test_rescored_wer "));
-  Result p = run({"predict", left_to_right(), "--rescore", run_dir(), "abc", "fed", "--nbest", "2"});
+  Result p = run(
+      {"predict", left_to_right(), "--rescore", run_dir(), "abc", "fed", "--nbest", "2", "--rescore-weight", "0.5"});
   ASSERT_EQ(p.status, 0) << p.err;
   EXPECT_THAT(p.out, ::testing::ContainsRegex("abc  1  -[0-9.]+  [A-Z0-9 ]+\nabc  2  -[0-9.]+  [A-Z0-9 ]+\n"));
 }

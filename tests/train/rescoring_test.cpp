@@ -95,6 +95,41 @@ TEST(Rescoring, SumsTheSystemsReversingForARightToLeftOne) {
   }
 }
 
+TEST(Rescoring, RanksByTheWeightedSumOfEachSystemsLogProbability) {
+  auto forward = tiny(4), backward = tiny(5);
+  const std::vector<std::vector<int64_t>> sources = {{4, 5, 6}};
+  const std::vector<std::vector<std::vector<int64_t>>> candidates = {{{3, 4}, {4, 3, 5}, {6}, {3, 4}}};
+  const std::vector<RescoringSystem> systems = {{forward.get(), false}, {backward.get(), true}};
+  const auto scored = score_candidates(systems, sources, candidates, 2);
+  ASSERT_EQ(scored.size(), 1u);
+  ASSERT_EQ(scored[0].size(), 3u);  // in first-seen order, the repeat dropped
+  EXPECT_EQ(scored[0][1].tokens, (std::vector<int64_t>{4, 3, 5}));
+  for (const ScoredCandidate& c : scored[0]) {
+    std::vector<int64_t> reversed = c.tokens;
+    std::reverse(reversed.begin(), reversed.end());
+    ASSERT_EQ(c.log_probs.size(), 2u);
+    EXPECT_NEAR(c.log_probs[0], stepped_log_prob(*forward, sources[0], c.tokens), 1e-4);
+    EXPECT_NEAR(c.log_probs[1], stepped_log_prob(*backward, sources[0], reversed), 1e-4);
+  }
+  for (const double w : {0.0, 0.5, 3.0}) {
+    const std::vector<double> weights = {1.0, w};
+    const auto ranked = rank_candidates(scored, weights, 0.0);
+    ASSERT_EQ(ranked[0].size(), 3u);
+    for (size_t k = 0; k < ranked[0].size(); ++k) {
+      const auto it = std::find_if(scored[0].begin(), scored[0].end(),
+                                   [&](const ScoredCandidate& c) { return c.tokens == ranked[0][k].tokens; });
+      ASSERT_NE(it, scored[0].end());
+      EXPECT_DOUBLE_EQ(ranked[0][k].log_prob, it->log_probs[0] + w * it->log_probs[1]);
+      EXPECT_DOUBLE_EQ(ranked[0][k].score, ranked[0][k].log_prob);  // alpha 0: no length penalty
+      if (k > 0) {
+        EXPECT_GE(ranked[0][k - 1].score, ranked[0][k].score);
+      }
+    }
+  }
+  const std::vector<double> one = {1.0};
+  EXPECT_EQ(error_of([&] { return rank_candidates(scored, one, 1.0); }), "rescore: 1 weights for 2 systems");
+}
+
 TEST(Rescoring, AnEmptySourceKeepsItsCandidatesUnscored) {
   auto model = tiny(4);
   const std::vector<RescoringSystem> systems = {{model.get(), false}};

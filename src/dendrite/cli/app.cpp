@@ -98,6 +98,11 @@ void add_eval(CLI::App& app, EvalArgs& a) {
       ->type_name("RUN")
       ->allow_extra_args(false);
   eval->add_option("--rescore", a.rescore, kRescoreHelp)->type_name("RUN")->allow_extra_args(false);
+  eval->add_option("--rescore-weight", a.rescore_weights,
+                   "g2p runs: w in log p_run + w log p_rescore (default 1); repeat to compare weights (on the dev "
+                   "split), one result each")
+      ->type_name("W")
+      ->allow_extra_args(false);
   eval->add_option("--errors", a.errors,
                    "g2p runs: write every test word beam search got wrong (word, prediction, references, phoneme "
                    "errors, stress only) to this tab-separated file")
@@ -127,6 +132,8 @@ void add_predict(CLI::App& app, PredictArgs& a) {
       ->type_name("RUN")
       ->allow_extra_args(false);  // one run per --ensemble, so the words after it stay positional
   predict->add_option("--rescore", a.rescore, kRescoreHelp)->type_name("RUN")->allow_extra_args(false);
+  optional_option(predict, "--rescore-weight", a.rescore_weight,
+                  "g2p runs: w in log p_run + w log p_rescore (default 1)", "W");
 }
 
 }  // namespace

@@ -36,6 +36,8 @@ struct EvalArgs {
   // g2p runs: runs (usually trained with data.reverse_target) that form a second system; both
   // systems' n-best are reranked by the sum of their log-probabilities (train/rescoring.h).
   std::vector<std::string> rescore;
+  // The rescoring system's weights to try (log p_run + w log p_rescore); one result each. Empty: {1}.
+  std::vector<double> rescore_weights;
   std::string errors;                 // g2p runs: write every word beam search got wrong to this TSV file
   // g2p runs: the split decoded ("test", or "dev" to tune decoding without touching the test set),
   // and the beam width and length penalty (the recipe's decode.beam / decode.length_penalty when absent).
@@ -55,6 +57,7 @@ struct PredictArgs {
   std::optional<int64_t> beam, nbest;
   std::vector<std::string> ensemble;  // as EvalArgs::ensemble
   std::vector<std::string> rescore;   // as EvalArgs::rescore
+  std::optional<double> rescore_weight;  // w in log p_run + w log p_rescore; 1 when absent
 };
 
 struct Recipe;

@@ -25,6 +25,7 @@
 #include "dendrite/data/vocab.h"
 #include "dendrite/nn/seq2seq.h"
 #include "dendrite/nn/transformer_seq2seq.h"
+#include "dendrite/train/rescoring.h"
 #include "dendrite/train/seq2seq_trainer.h"
 
 namespace dendrite::cli {
@@ -75,9 +76,10 @@ struct Pronouncer {
   data::Vocab graphemes, phonemes;
   std::shared_ptr<nn::Seq2SeqModel> model;
   std::vector<std::string> runs;  // the run directories whose models `model` decodes with
-  // A second system whose n-best joins this one's, the union reranked by the sum of both systems'
-  // log-probabilities (train/rescoring.h); null when not rescoring.
+  // A second system whose n-best joins this one's, the union reranked by log p_this + weight *
+  // log p_rescorer (train/rescoring.h); null when not rescoring.
   std::shared_ptr<const Pronouncer> rescorer;
+  double rescore_weight = 1.0;
 
   static Pronouncer load(const std::filesystem::path& run_dir, const std::string& checkpoint = "best");
   // run_dir's model decoding together with the models of `others` (their checkpoint of the same
@@ -101,6 +103,15 @@ struct Pronouncer {
   // are returned.
   std::vector<std::vector<nn::Hypothesis>> pronounce_ids(const std::vector<std::vector<int64_t>>& sources, int64_t beam,
                                                          int64_t nbest) const;
+  // This run's models alone (no rescorer), first phoneme first.
+  std::vector<std::vector<nn::Hypothesis>> decode_ids(const std::vector<std::vector<int64_t>>& sources, int64_t beam,
+                                                      int64_t nbest) const;
+  // With a rescorer: the two systems ({this, rescorer}), and each source's candidates (`own` and
+  // `theirs` joined) scored by both.
+  std::vector<train::RescoringSystem> rescoring_systems() const;
+  std::vector<std::vector<train::ScoredCandidate>> score_joined(
+      const std::vector<std::vector<int64_t>>& sources, const std::vector<std::vector<nn::Hypothesis>>& own,
+      const std::vector<std::vector<nn::Hypothesis>>& theirs) const;
 };
 
 }  // namespace dendrite::cli

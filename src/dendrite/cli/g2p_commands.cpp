@@ -195,9 +195,13 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
   DENDRITE_CHECK(!args.beam || *args.beam >= 1, "--beam must be >= 1, got {}", args.beam.value_or(0));
   DENDRITE_CHECK(!args.length_penalty || (std::isfinite(*args.length_penalty) && *args.length_penalty >= 0),
                  "--length-penalty must be a number >= 0, got {}", args.length_penalty.value_or(0));
+  for (double w : args.rescore_weights)
+    DENDRITE_CHECK(std::isfinite(w) && w >= 0, "--rescore-weight must be a number >= 0, got {}", w);
+  DENDRITE_CHECK(args.rescore_weights.empty() || !args.rescore.empty(), "--rescore-weight: give --rescore RUN too");
   set_threads(args.threads);
   Pronouncer p = Pronouncer::load_ensemble(args.run_dir, args.ensemble, args.checkpoint);
   if (!args.rescore.empty()) p.add_rescorer(args.rescore, args.checkpoint);
+  const std::vector<double> weights = args.rescore_weights.empty() ? std::vector<double>{1.0} : args.rescore_weights;
   if (args.batch) p.recipe.train.eval_batch = *args.batch;
   if (args.limit_test) p.recipe.data.limit_test = *args.limit_test;
   const G2PData g = load_g2p_data(p.recipe);
@@ -215,28 +219,65 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
   }
   const int64_t beam_batch = std::max<int64_t>(1, batch / beam);
   const train::DecodeScores greedy = train::evaluate_decoding(*p.model, words, batch, 1, alpha, classes);
-  std::vector<std::vector<int64_t>> best;
-  const train::DecodeScores beamed = train::evaluate_decoding(*p.model, words, beam_batch, beam, alpha, classes, &best);
-  // A right-to-left run was scored in its own direction (its references reversed, data.reverse_target);
+  // A right-to-left run is scored in its own direction (its references reversed, data.reverse_target);
   // what is listed or rescored reads first phoneme first.
   std::vector<train::SequenceItem> natural = words;
-  if (p.recipe.data.reverse_target) {
+  if (p.recipe.data.reverse_target)
     for (auto& item : natural)
       for (auto& r : item.references) std::reverse(r.begin(), r.end());
-    for (auto& b : best) std::reverse(b.begin(), b.end());
-  }
-  std::optional<train::DecodeScores> rescored;
-  if (p.rescorer) {
-    p.recipe.train.eval_batch = beam_batch;
-    p.recipe.decode.length_penalty = alpha;
+  std::vector<std::vector<int64_t>> best;
+  train::DecodeScores beamed;
+  std::vector<std::pair<double, train::DecodeScores>> rescored;  // (weight, scores)
+  std::optional<train::DecodeScores> rescorer_alone;
+  if (!p.rescorer) {
+    beamed = train::evaluate_decoding(*p.model, words, beam_batch, beam, alpha, classes, &best);
+    if (p.recipe.data.reverse_target)
+      for (auto& b : best) std::reverse(b.begin(), b.end());
+  } else {
+    // Each system's n-best is decoded once; every weight reranks the same scored candidates.
+    auto second = std::make_shared<Pronouncer>(*p.rescorer);
+    for (Pronouncer* q : {&p, second.get()}) {
+      q->recipe.train.eval_batch = beam_batch;
+      q->recipe.decode.length_penalty = alpha;
+    }
+    p.rescorer = second;
     std::vector<std::vector<int64_t>> sources;
     for (const auto& item : words) sources.push_back(item.source);
-    const auto start = std::chrono::steady_clock::now();
-    const auto hyps = p.pronounce_ids(sources, beam, 1);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    for (size_t i = 0; i < hyps.size(); ++i) best[i] = hyps[i].empty() ? std::vector<int64_t>{} : hyps[i][0].tokens;
-    rescored = train::score_hypotheses(natural, best, classes);
-    rescored->words_per_sec = seconds > 0 ? static_cast<double>(words.size()) / seconds : 0.0;
+    const auto top = [](const std::vector<std::vector<nn::Hypothesis>>& lists) {
+      std::vector<std::vector<int64_t>> out;
+      for (const auto& l : lists) out.push_back(l.empty() ? std::vector<int64_t>{} : l[0].tokens);
+      return out;
+    };
+    using Clock = std::chrono::steady_clock;
+    const auto seconds_since = [](Clock::time_point t) {
+      return std::chrono::duration<double>(Clock::now() - t).count();
+    };
+    const auto words_per_sec = [&](double seconds) {
+      return seconds > 0 ? static_cast<double>(words.size()) / seconds : 0.0;
+    };
+    auto start = Clock::now();
+    const auto own = p.decode_ids(sources, beam, beam);
+    const double own_seconds = seconds_since(start);
+    best = top(own);
+    beamed = train::score_hypotheses(natural, best, classes);
+    beamed.words_per_sec = words_per_sec(own_seconds);
+    start = Clock::now();
+    const auto theirs = second->decode_ids(sources, beam, beam);
+    const double their_seconds = seconds_since(start);
+    rescorer_alone = train::score_hypotheses(natural, top(theirs), classes);
+    rescorer_alone->words_per_sec = words_per_sec(their_seconds);
+    start = Clock::now();
+    const auto scored = p.score_joined(sources, own, theirs);
+    const double all_seconds = own_seconds + their_seconds + seconds_since(start);
+    for (size_t k = 0; k < weights.size(); ++k) {
+      const std::vector<double> pair = {1.0, weights[k]};
+      const auto ranked = train::rank_candidates(scored, pair, alpha);
+      std::vector<std::vector<int64_t>> chosen = top(ranked);
+      train::DecodeScores s = train::score_hypotheses(natural, chosen, classes);
+      s.words_per_sec = words_per_sec(all_seconds);
+      rescored.emplace_back(weights[k], s);
+      if (k == 0) best = std::move(chosen);  // what --errors lists
+    }
   }
   out << fmt::format("{}: {} {} words\n", p.recipe.name, greedy.words, args.split);
   if (p.runs.size() > 1) out << fmt::format("ensemble of {} models: {}\n", p.runs.size(), fmt::join(p.runs, ", "));
@@ -258,22 +299,27 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
       "{0}_greedy_wer_no_stress {1:.6f}  {0}_greedy_per_no_stress {2:.6f}  {0}_beam_wer_no_stress {3:.6f}  "
       "{0}_beam_per_no_stress {4:.6f}\n",
       args.split, greedy.wer_no_stress, greedy.per_no_stress, beamed.wer_no_stress, beamed.per_no_stress);
-  if (rescored) {
-    const train::DecodeScores& r = *rescored;
-    out << fmt::format("rescored, beam {}:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s, both systems)\n", beam,
-                       100 * r.wer, 100 * r.per, r.words_per_sec);
-    out << fmt::format("stress ignored, rescored:  WER {:.2f}%  PER {:.2f}%\n", 100 * r.wer_no_stress,
-                       100 * r.per_no_stress);
+  if (rescorer_alone) {
+    const train::DecodeScores& r = *rescorer_alone;
+    out << fmt::format("rescorer alone, beam {}:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s)\n", beam, 100 * r.wer,
+                       100 * r.per, r.words_per_sec);
+  }
+  for (const auto& [weight, r] : rescored) {
+    out << fmt::format("rescored (weight {}), beam {}:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s, both systems)\n",
+                       weight, beam, 100 * r.wer, 100 * r.per, r.words_per_sec);
+    out << fmt::format("stress ignored, rescored (weight {}):  WER {:.2f}%  PER {:.2f}%\n", weight,
+                       100 * r.wer_no_stress, 100 * r.per_no_stress);
     out << fmt::format(
         "{0}_rescored_wer {1:.6f}  {0}_rescored_per {2:.6f}  {0}_rescored_wer_no_stress {3:.6f}  "
-        "{0}_rescored_per_no_stress {4:.6f}\n",
-        args.split, r.wer, r.per, r.wer_no_stress, r.per_no_stress);
+        "{0}_rescored_per_no_stress {4:.6f}  rescore_weight {5}\n",
+        args.split, r.wer, r.per, r.wer_no_stress, r.per_no_stress, weight);
   }
   if (errors_file.is_open()) {
     const int64_t wrong = write_errors(errors_file, p, natural, best, classes);
     errors_file.close();
     DENDRITE_CHECK(!errors_file.fail(), "--errors: writing {} failed", args.errors);
-    out << fmt::format("{} wrong words ({}beam {}) written to {}\n", wrong, rescored ? "rescored, " : "", beam,
+    out << fmt::format("{} wrong words ({}beam {}) written to {}\n", wrong,
+                       rescored.empty() ? "" : fmt::format("rescored with weight {}, ", rescored.front().first), beam,
                        args.errors);
   }
   return 0;
@@ -282,8 +328,12 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
 int g2p_predict_command(const PredictArgs& args, std::ostream& out, std::ostream& err) {
   DENDRITE_CHECK(!args.files.empty(), "predict: give at least one word");
   set_threads(args.threads);
+  DENDRITE_CHECK(!args.rescore_weight || (std::isfinite(*args.rescore_weight) && *args.rescore_weight >= 0),
+                 "--rescore-weight must be a number >= 0, got {}", args.rescore_weight.value_or(0));
+  DENDRITE_CHECK(!args.rescore_weight || !args.rescore.empty(), "--rescore-weight: give --rescore RUN too");
   Pronouncer p = Pronouncer::load_ensemble(args.run_dir, args.ensemble, args.checkpoint);
   if (!args.rescore.empty()) p.add_rescorer(args.rescore, args.checkpoint);
+  p.rescore_weight = args.rescore_weight.value_or(1.0);
   const int64_t nbest = args.nbest.value_or(p.recipe.decode.nbest);
   const int64_t beam = args.beam.value_or(std::max(p.recipe.decode.beam, nbest));
   DENDRITE_CHECK(beam >= 1, "--beam must be >= 1, got {}", beam);

@@ -251,26 +251,40 @@ std::vector<std::vector<nn::Hypothesis>> Pronouncer::pronounce(const std::vector
   return pronounce_ids(sources, beam, nbest);
 }
 
-std::vector<std::vector<nn::Hypothesis>> Pronouncer::pronounce_ids(const std::vector<std::vector<int64_t>>& sources,
-                                                                   int64_t beam, int64_t nbest) const {
-  const double alpha = recipe.decode.length_penalty;
+std::vector<std::vector<nn::Hypothesis>> Pronouncer::decode_ids(const std::vector<std::vector<int64_t>>& sources,
+                                                                int64_t beam, int64_t nbest) const {
   auto results = train::decode_sources(
       *model, sources, recipe.train.eval_batch,
-      {.max_length = {1}, .beam = beam, .nbest = rescorer ? beam : nbest, .length_penalty = alpha});
+      {.max_length = {1}, .beam = beam, .nbest = nbest, .length_penalty = recipe.decode.length_penalty});
   if (recipe.data.reverse_target)
     for (auto& word : results)
       for (nn::Hypothesis& h : word) std::reverse(h.tokens.begin(), h.tokens.end());
-  if (!rescorer) return results;
+  return results;
+}
 
-  const auto theirs = rescorer->pronounce_ids(sources, beam, beam);
+std::vector<train::RescoringSystem> Pronouncer::rescoring_systems() const {
+  DENDRITE_CHECK(rescorer != nullptr, "{}: no rescorer loaded", runs.front());
+  return {{model.get(), recipe.data.reverse_target, 1.0},
+          {rescorer->model.get(), rescorer->recipe.data.reverse_target, rescore_weight}};
+}
+
+std::vector<std::vector<train::ScoredCandidate>> Pronouncer::score_joined(
+    const std::vector<std::vector<int64_t>>& sources, const std::vector<std::vector<nn::Hypothesis>>& own,
+    const std::vector<std::vector<nn::Hypothesis>>& theirs) const {
   std::vector<std::vector<std::vector<int64_t>>> candidates(sources.size());
   for (size_t i = 0; i < sources.size(); ++i) {
-    for (const auto& h : results[i]) candidates[i].push_back(h.tokens);
-    for (const auto& h : theirs[i]) candidates[i].push_back(h.tokens);
+    for (const auto& h : own.at(i)) candidates[i].push_back(h.tokens);
+    for (const auto& h : theirs.at(i)) candidates[i].push_back(h.tokens);
   }
-  const std::vector<train::RescoringSystem> systems = {{model.get(), recipe.data.reverse_target},
-                                                       {rescorer->model.get(), rescorer->recipe.data.reverse_target}};
-  results = train::rescore(systems, sources, candidates, recipe.train.eval_batch, alpha);
+  return train::score_candidates(rescoring_systems(), sources, candidates, recipe.train.eval_batch);
+}
+
+std::vector<std::vector<nn::Hypothesis>> Pronouncer::pronounce_ids(const std::vector<std::vector<int64_t>>& sources,
+                                                                   int64_t beam, int64_t nbest) const {
+  if (!rescorer) return decode_ids(sources, beam, nbest);
+  const auto scored = score_joined(sources, decode_ids(sources, beam, beam), rescorer->decode_ids(sources, beam, beam));
+  const std::vector<double> weights = {1.0, rescore_weight};
+  auto results = train::rank_candidates(scored, weights, recipe.decode.length_penalty);
   for (auto& word : results)
     if (static_cast<int64_t>(word.size()) > nbest) word.resize(static_cast<size_t>(nbest));
   return results;

@@ -70,10 +70,15 @@ void refuse_ensemble(const std::vector<std::string>& ensemble, const std::vector
   refuse_g2p_option(!rescore.empty(), "--rescore: only g2p runs rescore their n-best", run_dir);
 }
 
+void refuse_rescore_weight(bool given, const std::string& run_dir) {
+  refuse_g2p_option(given, "--rescore-weight: only g2p runs rescore their n-best", run_dir);
+}
+
 }  // namespace
 
 int eval_command(const EvalArgs& args, std::ostream& out) {
   refuse_ensemble(args.ensemble, args.rescore, args.run_dir);
+  refuse_rescore_weight(!args.rescore_weights.empty(), args.run_dir);
   refuse_g2p_option(!args.errors.empty(), "--errors: only g2p runs list their wrong words", args.run_dir);
   refuse_g2p_option(args.split != "test", "--split: only g2p runs have a dev split to decode", args.run_dir);
   refuse_g2p_option(args.beam || args.length_penalty, "--beam, --length-penalty: only g2p runs decode", args.run_dir);
@@ -100,6 +105,7 @@ int predict_command(const PredictArgs& args, std::ostream& out) {
   DENDRITE_CHECK(!args.files.empty(), "predict: give at least one PNG file");
   DENDRITE_CHECK(args.top >= 1, "--top must be >= 1, got {}", args.top);
   refuse_ensemble(args.ensemble, args.rescore, args.run_dir);
+  refuse_rescore_weight(args.rescore_weight.has_value(), args.run_dir);
   DENDRITE_CHECK(!args.threads || *args.threads >= 1, "--threads must be >= 1, got {}", args.threads.value_or(0));
   if (args.threads) set_num_threads(static_cast<int>(*args.threads));
   const Recipe recipe = read_run_recipe(args.run_dir);

@@ -41,44 +41,64 @@ std::vector<double> sequence_log_probs(nn::Seq2SeqModel& model, std::span<const 
   return out;
 }
 
-std::vector<std::vector<nn::Hypothesis>> rescore(std::span<const RescoringSystem> systems,
-                                                 const std::vector<std::vector<int64_t>>& sources,
-                                                 const std::vector<std::vector<std::vector<int64_t>>>& candidates,
-                                                 int64_t batch, double length_penalty) {
+std::vector<std::vector<ScoredCandidate>> score_candidates(
+    std::span<const RescoringSystem> systems, const std::vector<std::vector<int64_t>>& sources,
+    const std::vector<std::vector<std::vector<int64_t>>>& candidates, int64_t batch) {
   DENDRITE_CHECK(!systems.empty(), "rescore: no systems to score with");
   DENDRITE_CHECK(sources.size() == candidates.size(), "rescore: {} sources but {} candidate lists", sources.size(),
                  candidates.size());
-  DENDRITE_CHECK(length_penalty >= 0, "rescore: length_penalty must be >= 0, got {}", length_penalty);
   for (const RescoringSystem& s : systems) DENDRITE_CHECK(s.model != nullptr, "rescore: a system has no model");
 
-  // The distinct candidates of every source, as the pairs each system scores.
-  std::vector<std::vector<nn::Hypothesis>> out(sources.size());
+  std::vector<std::vector<ScoredCandidate>> out(sources.size());
   std::vector<std::pair<size_t, size_t>> owner;  // (source, position in out[source]) of each pair
   std::vector<data::SequencePair> pairs;
   for (size_t i = 0; i < sources.size(); ++i) {
     std::set<std::vector<int64_t>> seen;
     for (const auto& c : candidates[i]) {
       if (!seen.insert(c).second) continue;
-      out[i].push_back({c, 0.0, 0.0});
-      if (sources[i].empty()) continue;  // nothing to condition on: the candidate keeps score 0
+      out[i].push_back({c, std::vector<double>(systems.size(), 0.0)});
+      if (sources[i].empty()) continue;
       owner.emplace_back(i, out[i].size() - 1);
       pairs.push_back({sources[i], c});
     }
   }
-  for (const RescoringSystem& s : systems) {
-    std::vector<data::SequencePair> seen_by_model = pairs;
-    if (s.right_to_left)
-      for (auto& p : seen_by_model) std::reverse(p.target.begin(), p.target.end());
-    const std::vector<double> lp = sequence_log_probs(*s.model, seen_by_model, batch);
-    for (size_t k = 0; k < pairs.size(); ++k) out[owner[k].first][owner[k].second].log_prob += lp[k];
+  for (size_t k = 0; k < systems.size(); ++k) {
+    std::vector<data::SequencePair> as_written = pairs;
+    if (systems[k].right_to_left)
+      for (auto& p : as_written) std::reverse(p.target.begin(), p.target.end());
+    const std::vector<double> lp = sequence_log_probs(*systems[k].model, as_written, batch);
+    for (size_t j = 0; j < pairs.size(); ++j) out[owner[j].first][owner[j].second].log_probs[k] = lp[j];
   }
-  for (auto& list : out) {
-    for (nn::Hypothesis& h : list)
-      h.score = h.log_prob / nn::length_penalty(static_cast<int64_t>(h.tokens.size()) + 1, length_penalty);
-    std::stable_sort(list.begin(), list.end(),
+  return out;
+}
+
+std::vector<std::vector<nn::Hypothesis>> rank_candidates(const std::vector<std::vector<ScoredCandidate>>& scored,
+                                                         std::span<const double> weights, double length_penalty) {
+  DENDRITE_CHECK(length_penalty >= 0, "rescore: length_penalty must be >= 0, got {}", length_penalty);
+  std::vector<std::vector<nn::Hypothesis>> out(scored.size());
+  for (size_t i = 0; i < scored.size(); ++i) {
+    for (const ScoredCandidate& c : scored[i]) {
+      DENDRITE_CHECK(c.log_probs.size() == weights.size(), "rescore: {} weights for {} systems", weights.size(),
+                     c.log_probs.size());
+      double log_prob = 0.0;
+      for (size_t k = 0; k < weights.size(); ++k) log_prob += weights[k] * c.log_probs[k];
+      const double lp = nn::length_penalty(static_cast<int64_t>(c.tokens.size()) + 1, length_penalty);
+      out[i].push_back({c.tokens, log_prob, log_prob / lp});
+    }
+    std::stable_sort(out[i].begin(), out[i].end(),
                      [](const nn::Hypothesis& a, const nn::Hypothesis& b) { return a.score > b.score; });
   }
   return out;
+}
+
+std::vector<std::vector<nn::Hypothesis>> rescore(std::span<const RescoringSystem> systems,
+                                                 const std::vector<std::vector<int64_t>>& sources,
+                                                 const std::vector<std::vector<std::vector<int64_t>>>& candidates,
+                                                 int64_t batch, double length_penalty) {
+  DENDRITE_CHECK(length_penalty >= 0, "rescore: length_penalty must be >= 0, got {}", length_penalty);
+  std::vector<double> weights;
+  for (const RescoringSystem& s : systems) weights.push_back(s.weight);
+  return rank_candidates(score_candidates(systems, sources, candidates, batch), weights, length_penalty);
 }
 
 }  // namespace dendrite::train

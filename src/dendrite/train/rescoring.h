@@ -9,8 +9,11 @@
 // whole candidate by both mixes the two kinds of knowledge where a step-by-step ensemble of one
 // direction cannot.
 //
-//   std::vector<RescoringSystem> systems = {{l2r_model, false}, {r2l_model, true}};
+//   std::vector<RescoringSystem> systems = {{l2r_model, false}, {r2l_model, true, 0.5}};
 //   auto best_first = rescore(systems, sources, candidates, 256, 1.0);
+//
+// The weights are those of a log-linear combination, to be chosen on a dev set: score_candidates
+// once, then rank_candidates with each weight tried.
 #pragma once
 
 #include <cstdint>
@@ -31,12 +34,30 @@ std::vector<double> sequence_log_probs(nn::Seq2SeqModel& model, std::span<const 
 struct RescoringSystem {
   nn::Seq2SeqModel* model = nullptr;
   bool right_to_left = false;  // the model writes targets last token first: it scores them reversed
+  double weight = 1.0;         // its log-probability's weight in rescore()
 };
 
-// Each source's candidates (left to right; duplicates are scored once), each scored by
-// log_prob = the sum over systems of log p(candidate | source) and score = log_prob / lp(length +
-// 1) (nn::length_penalty with alpha = length_penalty, EOS counted as in beam search), best first.
-// The systems must share the source and target vocabularies.
+// A candidate and its log-probability under each system (in the systems' order).
+struct ScoredCandidate {
+  std::vector<int64_t> tokens;
+  std::vector<double> log_probs;
+};
+
+// Each source's distinct candidates (left to right; a repeated one is kept once, where it first
+// appears) with their log-probabilities under every system. A source that is empty gets its
+// candidates with log-probabilities 0 (there is nothing to condition on). The systems must share
+// the source and target vocabularies.
+std::vector<std::vector<ScoredCandidate>> score_candidates(
+    std::span<const RescoringSystem> systems, const std::vector<std::vector<int64_t>>& sources,
+    const std::vector<std::vector<std::vector<int64_t>>>& candidates, int64_t batch);
+
+// Each source's candidates as hypotheses, best first: log_prob = sum_k weights[k] * log p_k and
+// score = log_prob / lp(length + 1) (nn::length_penalty with alpha = length_penalty; EOS counted as
+// beam search counts it). One weight per system.
+std::vector<std::vector<nn::Hypothesis>> rank_candidates(const std::vector<std::vector<ScoredCandidate>>& scored,
+                                                         std::span<const double> weights, double length_penalty);
+
+// score_candidates then rank_candidates with the systems' weights.
 std::vector<std::vector<nn::Hypothesis>> rescore(std::span<const RescoringSystem> systems,
                                                  const std::vector<std::vector<int64_t>>& sources,
                                                  const std::vector<std::vector<std::vector<int64_t>>>& candidates,
