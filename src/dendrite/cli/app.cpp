@@ -83,7 +83,7 @@ void add_train(CLI::App& app, TrainArgs& a) {
 
 constexpr const char* kRescoreHelp =
     "g2p runs: a second system (a run trained with data.reverse_target = true, say; repeat for an ensemble of "
-    "them): both systems' n-best are reranked by the sum of their log-probabilities";
+    "them): both systems' n-best are joined and reranked by log p_run + w log p_rescore (--rescore-weight)";
 
 void add_eval(CLI::App& app, EvalArgs& a) {
   CLI::App* eval = app.add_subcommand("eval", "Evaluate a run's checkpoint on its test set");
