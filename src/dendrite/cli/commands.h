@@ -34,7 +34,7 @@ struct EvalArgs {
   std::optional<int64_t> threads, batch, limit_test;
   std::vector<std::string> ensemble;  // g2p runs: more runs whose models decode together with run_dir's
   // g2p runs: runs (usually trained with data.reverse_target) that form a second system; both
-  // systems' n-best are reranked by the sum of their log-probabilities (train/rescoring.h).
+  // systems' n-best are joined and reranked by log p_run + w log p_rescore (train/rescoring.h).
   std::vector<std::string> rescore;
   // The rescoring system's weights to try (log p_run + w log p_rescore); one result each. Empty: {1}.
   std::vector<double> rescore_weights;

@@ -243,11 +243,6 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
     p.rescorer = second;
     std::vector<std::vector<int64_t>> sources;
     for (const auto& item : words) sources.push_back(item.source);
-    const auto top = [](const std::vector<std::vector<nn::Hypothesis>>& lists) {
-      std::vector<std::vector<int64_t>> out;
-      for (const auto& l : lists) out.push_back(l.empty() ? std::vector<int64_t>{} : l[0].tokens);
-      return out;
-    };
     using Clock = std::chrono::steady_clock;
     const auto seconds_since = [](Clock::time_point t) {
       return std::chrono::duration<double>(Clock::now() - t).count();
@@ -258,13 +253,13 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
     auto start = Clock::now();
     const auto own = p.decode_ids(sources, beam, beam);
     const double own_seconds = seconds_since(start);
-    best = top(own);
+    best = train::best_tokens(own);
     beamed = train::score_hypotheses(natural, best, classes);
     beamed.words_per_sec = words_per_sec(own_seconds);
     start = Clock::now();
     const auto theirs = second->decode_ids(sources, beam, beam);
     const double their_seconds = seconds_since(start);
-    rescorer_alone = train::score_hypotheses(natural, top(theirs), classes);
+    rescorer_alone = train::score_hypotheses(natural, train::best_tokens(theirs), classes);
     rescorer_alone->words_per_sec = words_per_sec(their_seconds);
     start = Clock::now();
     const auto scored = p.score_joined(sources, own, theirs);
@@ -272,7 +267,7 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
     for (size_t k = 0; k < weights.size(); ++k) {
       const std::vector<double> pair = {1.0, weights[k]};
       const auto ranked = train::rank_candidates(scored, pair, alpha);
-      std::vector<std::vector<int64_t>> chosen = top(ranked);
+      std::vector<std::vector<int64_t>> chosen = train::best_tokens(ranked);
       train::DecodeScores s = train::score_hypotheses(natural, chosen, classes);
       s.words_per_sec = words_per_sec(all_seconds);
       rescored.emplace_back(weights[k], s);

@@ -268,23 +268,34 @@ std::vector<train::RescoringSystem> Pronouncer::rescoring_systems() const {
           {rescorer->model.get(), rescorer->recipe.data.reverse_target, rescore_weight}};
 }
 
+namespace {
+
+// Each source's candidates: both systems' n-best lists, one after the other.
+std::vector<std::vector<std::vector<int64_t>>> joined(const std::vector<std::vector<nn::Hypothesis>>& own,
+                                                      const std::vector<std::vector<nn::Hypothesis>>& theirs) {
+  DENDRITE_CHECK(own.size() == theirs.size(), "rescore: {} and {} n-best lists", own.size(), theirs.size());
+  std::vector<std::vector<std::vector<int64_t>>> candidates(own.size());
+  for (size_t i = 0; i < own.size(); ++i) {
+    for (const auto& h : own[i]) candidates[i].push_back(h.tokens);
+    for (const auto& h : theirs[i]) candidates[i].push_back(h.tokens);
+  }
+  return candidates;
+}
+
+}  // namespace
+
 std::vector<std::vector<train::ScoredCandidate>> Pronouncer::score_joined(
     const std::vector<std::vector<int64_t>>& sources, const std::vector<std::vector<nn::Hypothesis>>& own,
     const std::vector<std::vector<nn::Hypothesis>>& theirs) const {
-  std::vector<std::vector<std::vector<int64_t>>> candidates(sources.size());
-  for (size_t i = 0; i < sources.size(); ++i) {
-    for (const auto& h : own.at(i)) candidates[i].push_back(h.tokens);
-    for (const auto& h : theirs.at(i)) candidates[i].push_back(h.tokens);
-  }
-  return train::score_candidates(rescoring_systems(), sources, candidates, recipe.train.eval_batch);
+  return train::score_candidates(rescoring_systems(), sources, joined(own, theirs), recipe.train.eval_batch);
 }
 
 std::vector<std::vector<nn::Hypothesis>> Pronouncer::pronounce_ids(const std::vector<std::vector<int64_t>>& sources,
                                                                    int64_t beam, int64_t nbest) const {
   if (!rescorer) return decode_ids(sources, beam, nbest);
-  const auto scored = score_joined(sources, decode_ids(sources, beam, beam), rescorer->decode_ids(sources, beam, beam));
-  const std::vector<double> weights = {1.0, rescore_weight};
-  auto results = train::rank_candidates(scored, weights, recipe.decode.length_penalty);
+  auto results = train::rescore(rescoring_systems(), sources,
+                                joined(decode_ids(sources, beam, beam), rescorer->decode_ids(sources, beam, beam)),
+                                recipe.train.eval_batch, recipe.decode.length_penalty);
   for (auto& word : results)
     if (static_cast<int64_t>(word.size()) > nbest) word.resize(static_cast<size_t>(nbest));
   return results;

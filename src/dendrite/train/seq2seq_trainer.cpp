@@ -114,12 +114,18 @@ DecodeScores evaluate_decoding(nn::Seq2SeqModel& model, const std::vector<Sequen
       model, sources, batch,
       {.max_length = {1}, .beam = std::max<int64_t>(beam, 1), .nbest = 1, .length_penalty = length_penalty});
   const double elapsed = seconds_since(start);
-  std::vector<std::vector<int64_t>> best;
-  for (const auto& h : hyps) best.push_back(h.empty() ? std::vector<int64_t>{} : h[0].tokens);
+  std::vector<std::vector<int64_t>> best = best_tokens(hyps);
   DecodeScores scores = score_hypotheses(items, best, stress_classes);
   scores.words_per_sec = elapsed > 0 ? static_cast<double>(items.size()) / elapsed : 0.0;
   if (best_out != nullptr) *best_out = std::move(best);
   return scores;
+}
+
+std::vector<std::vector<int64_t>> best_tokens(const std::vector<std::vector<nn::Hypothesis>>& nbest) {
+  std::vector<std::vector<int64_t>> out;
+  out.reserve(nbest.size());
+  for (const auto& list : nbest) out.push_back(list.empty() ? std::vector<int64_t>{} : list.front().tokens);
+  return out;
 }
 
 DecodeScores score_hypotheses(const std::vector<SequenceItem>& items, const std::vector<std::vector<int64_t>>& best,

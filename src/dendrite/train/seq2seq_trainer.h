@@ -106,6 +106,8 @@ DecodeScores evaluate_decoding(nn::Seq2SeqModel& model, const std::vector<Sequen
 // references, as evaluate_decoding does; words_per_sec is left 0.
 DecodeScores score_hypotheses(const std::vector<SequenceItem>& items, const std::vector<std::vector<int64_t>>& best,
                               const std::vector<int64_t>& stress_classes = {});
+// The tokens of each list's first (best) hypothesis; empty for an empty list.
+std::vector<std::vector<int64_t>> best_tokens(const std::vector<std::vector<nn::Hypothesis>>& nbest);
 // Each item's n best hypotheses, in the order of `sources`.
 std::vector<std::vector<nn::Hypothesis>> decode_sources(nn::Seq2SeqModel& model,
                                                         const std::vector<std::vector<int64_t>>& sources, int64_t batch,
