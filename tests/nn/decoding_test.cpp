@@ -136,6 +136,37 @@ TEST(Seq2Seq, IncrementalDecodingGivesTheTeacherForcedLogits) {
   }
 }
 
+// select() keeps rows by index: a reorder with a repeat (beam search), the first rows (rescoring
+// drops the candidates that ended; no copy) and a single row all continue those rows' histories.
+TEST(Seq2Seq, SelectContinuesTheChosenRows) {
+  manual_seed(13);
+  Seq2Seq model(tiny());
+  model.eval();
+  const Tensor src = tensor<int64_t>({4, 5, 6, 7, 8, 0, 6, 4, 4}, {3, 3});
+  const std::vector<int64_t> lengths = {3, 2, 3};
+  // Row r's next log-probabilities after feeding `history` to source s alone.
+  auto fresh = [&](int64_t s, const std::vector<int64_t>& history) {
+    auto d = model.start_decoding(src.narrow(0, s, 1).contiguous(), {lengths[static_cast<size_t>(s)]});
+    Tensor last;
+    for (int64_t token : history) last = d->step(tensor<int64_t>({token}, {1}));
+    return last;
+  };
+  for (const std::vector<int64_t>& rows : std::vector<std::vector<int64_t>>{{2, 0, 0}, {0, 1}, {1}}) {
+    auto decoder = model.start_decoding(src, lengths);
+    decoder->step(tensor<int64_t>({1, 1, 1}, {3}));
+    decoder->step(tensor<int64_t>({4, 5, 6}, {3}));
+    decoder->select(rows);
+    std::vector<int64_t> next;
+    for (size_t i = 0; i < rows.size(); ++i) next.push_back(6 + static_cast<int64_t>(i));
+    const Tensor got = decoder->step(tensor<int64_t>(next, {static_cast<int64_t>(next.size())}));
+    ASSERT_EQ(got.size(0), static_cast<int64_t>(rows.size()));
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const int64_t s = rows[i];
+      expect_near(got.narrow(0, static_cast<int64_t>(i), 1), fresh(s, {1, 4 + s, next[i]}), 1e-4);
+    }
+  }
+}
+
 TEST(Seq2Seq, LearnsToReverseAndDecodes) {
   manual_seed(10);
   Seq2Seq model(tiny());

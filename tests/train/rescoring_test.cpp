@@ -1,5 +1,6 @@
-// N-best rescoring: a sequence's teacher-forced log-probability is what step-by-step decoding gives
-// it (EOS included), whatever it is batched with; rescore sums the systems, reverses the candidates
+// N-best rescoring: a sequence's log-probability is what step-by-step decoding and teacher forcing
+// give it alone (EOS included), whatever it is batched with and however many targets share its
+// source; rescore sums the systems, reverses the candidates
 // for a right-to-left system, scores a repeated candidate once, and ranks by the length-normalised
 // score; bad arguments are errors that say what is wrong.
 #include "dendrite/train/rescoring.h"
@@ -12,7 +13,9 @@
 #include "dendrite/autograd/autograd.h"
 #include "dendrite/core/random.h"
 #include "dendrite/nn/seq2seq.h"
+#include "dendrite/nn/transformer_seq2seq.h"
 #include "dendrite/ops/creation.h"
+#include "dendrite/ops/softmax.h"
 #include "support/errors.h"
 
 namespace dendrite::train {
@@ -58,6 +61,52 @@ TEST(Rescoring, SequenceLogProbsAreStepByStepDecodingsWhateverTheBatch) {
       EXPECT_LT(lp[i], 0.0);
       EXPECT_NEAR(lp[i], stepped_log_prob(*model, kPairs[i].source, kPairs[i].target), 1e-4)
           << "pair " << i << ", batch " << batch;
+    }
+  }
+}
+
+// log p(target | source) by teacher forcing one pair alone: the oracle for scoring that shares a
+// source's encoding among its targets.
+double teacher_forced_log_prob(nn::Seq2SeqModel& model, const data::SequencePair& pair) {
+  autograd::NoGradGuard no_grad;
+  const auto length = static_cast<int64_t>(pair.source.size());
+  std::vector<int64_t> in = {1};  // BOS
+  in.insert(in.end(), pair.target.begin(), pair.target.end());
+  const auto steps = static_cast<int64_t>(in.size());
+  const Tensor lp = log_softmax(
+      model.forward_teacher(tensor<int64_t>(pair.source, {1, length}), {length}, tensor<int64_t>(in, {1, steps})), -1);
+  const std::vector<double> values = to_vector<double>(lp);
+  const auto vocab = static_cast<size_t>(lp.size(2));
+  double total = 0.0;
+  for (size_t t = 0; t < in.size(); ++t)
+    total += values[t * vocab + static_cast<size_t>(t < pair.target.size() ? pair.target[t] : 2)];
+  return total;
+}
+
+// An n-best list: many targets (of different lengths, one empty, one repeated) per source, sources
+// of different lengths, batches that end inside and between the groups.
+TEST(Rescoring, TargetsSharingASourceScoreAsIfAloneForEitherArchitecture) {
+  const std::vector<data::SequencePair> pairs = {
+      {{4, 5, 6}, {3, 4}}, {{7, 8}, {5}},       {{4, 5, 6}, {3, 4, 5, 6}}, {{4, 5, 6}, {}},  {{7, 8}, {5, 5, 5}},
+      {{8, 7, 6, 5}, {4}}, {{4, 5, 6}, {3, 4}}, {{7, 8}, {6, 3}},          {{4}, {7, 7, 3}}, {{8, 7, 6, 5}, {3, 3}}};
+  manual_seed(6);
+  auto transformer = std::make_shared<nn::TransformerSeq2Seq>(nn::TransformerSeq2SeqOptions{.source_vocab = 9,
+                                                                                            .target_vocab = 8,
+                                                                                            .d_model = 16,
+                                                                                            .heads = 2,
+                                                                                            .feedforward = 32,
+                                                                                            .encoder_layers = 1,
+                                                                                            .decoder_layers = 2,
+                                                                                            .dropout = 0.0});
+  transformer->eval();
+  const std::vector<std::shared_ptr<nn::Seq2SeqModel>> models = {tiny(7), transformer};
+  for (const auto& model : models) {
+    for (int64_t batch : {1, 3, 4, 100}) {
+      const std::vector<double> lp = sequence_log_probs(*model, pairs, batch);
+      ASSERT_EQ(lp.size(), pairs.size());
+      for (size_t i = 0; i < pairs.size(); ++i)
+        EXPECT_NEAR(lp[i], teacher_forced_log_prob(*model, pairs[i]), 1e-4)
+            << model->name() << ", pair " << i << ", batch " << batch;
     }
   }
 }

@@ -103,15 +103,17 @@ struct Pronouncer {
   // are returned.
   std::vector<std::vector<nn::Hypothesis>> pronounce_ids(const std::vector<std::vector<int64_t>>& sources, int64_t beam,
                                                          int64_t nbest) const;
-  // This run's models alone (no rescorer), first phoneme first.
-  std::vector<std::vector<nn::Hypothesis>> decode_ids(const std::vector<std::vector<int64_t>>& sources, int64_t beam,
-                                                      int64_t nbest) const;
+  // This run's models alone (no rescorer), first phoneme first, `batch` words at a time. The
+  // options are the caller's, so that a rescorer decodes as the run it serves.
+  std::vector<std::vector<nn::Hypothesis>> decode_ids(const std::vector<std::vector<int64_t>>& sources, int64_t batch,
+                                                      const nn::DecodeOptions& options) const;
   // With a rescorer: the two systems ({this, rescorer}), and each source's candidates (`own` and
-  // `theirs` joined) scored by both.
+  // `theirs` joined) scored by both, about `batch` candidates at a time.
   std::vector<train::RescoringSystem> rescoring_systems() const;
-  std::vector<std::vector<train::ScoredCandidate>> score_joined(
-      const std::vector<std::vector<int64_t>>& sources, const std::vector<std::vector<nn::Hypothesis>>& own,
-      const std::vector<std::vector<nn::Hypothesis>>& theirs) const;
+  std::vector<std::vector<train::ScoredCandidate>> score_joined(const std::vector<std::vector<int64_t>>& sources,
+                                                                const std::vector<std::vector<nn::Hypothesis>>& own,
+                                                                const std::vector<std::vector<nn::Hypothesis>>& theirs,
+                                                                int64_t batch) const;
 };
 
 }  // namespace dendrite::cli

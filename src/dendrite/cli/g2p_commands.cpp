@@ -234,13 +234,9 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
     if (p.recipe.data.reverse_target)
       for (auto& b : best) std::reverse(b.begin(), b.end());
   } else {
-    // Each system's n-best is decoded once; every weight reranks the same scored candidates.
-    auto second = std::make_shared<Pronouncer>(*p.rescorer);
-    for (Pronouncer* q : {&p, second.get()}) {
-      q->recipe.train.eval_batch = beam_batch;
-      q->recipe.decode.length_penalty = alpha;
-    }
-    p.rescorer = second;
+    // Each system's n-best is decoded once, both with this command's options; every weight reranks
+    // the same scored candidates.
+    const nn::DecodeOptions options{.max_length = {1}, .beam = beam, .nbest = beam, .length_penalty = alpha};
     std::vector<std::vector<int64_t>> sources;
     for (const auto& item : words) sources.push_back(item.source);
     using Clock = std::chrono::steady_clock;
@@ -251,18 +247,18 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
       return seconds > 0 ? static_cast<double>(words.size()) / seconds : 0.0;
     };
     auto start = Clock::now();
-    const auto own = p.decode_ids(sources, beam, beam);
+    const auto own = p.decode_ids(sources, beam_batch, options);
     const double own_seconds = seconds_since(start);
     best = train::best_tokens(own);
     beamed = train::score_hypotheses(natural, best, classes);
     beamed.words_per_sec = words_per_sec(own_seconds);
     start = Clock::now();
-    const auto theirs = second->decode_ids(sources, beam, beam);
+    const auto theirs = p.rescorer->decode_ids(sources, beam_batch, options);
     const double their_seconds = seconds_since(start);
     rescorer_alone = train::score_hypotheses(natural, train::best_tokens(theirs), classes);
     rescorer_alone->words_per_sec = words_per_sec(their_seconds);
     start = Clock::now();
-    const auto scored = p.score_joined(sources, own, theirs);
+    const auto scored = p.score_joined(sources, own, theirs, batch);
     const double all_seconds = own_seconds + their_seconds + seconds_since(start);
     for (size_t k = 0; k < weights.size(); ++k) {
       const std::vector<double> pair = {1.0, weights[k]};

@@ -252,10 +252,8 @@ std::vector<std::vector<nn::Hypothesis>> Pronouncer::pronounce(const std::vector
 }
 
 std::vector<std::vector<nn::Hypothesis>> Pronouncer::decode_ids(const std::vector<std::vector<int64_t>>& sources,
-                                                                int64_t beam, int64_t nbest) const {
-  auto results = train::decode_sources(
-      *model, sources, recipe.train.eval_batch,
-      {.max_length = {1}, .beam = beam, .nbest = nbest, .length_penalty = recipe.decode.length_penalty});
+                                                                int64_t batch, const nn::DecodeOptions& options) const {
+  auto results = train::decode_sources(*model, sources, batch, options);
   if (recipe.data.reverse_target)
     for (auto& word : results)
       for (nn::Hypothesis& h : word) std::reverse(h.tokens.begin(), h.tokens.end());
@@ -286,16 +284,22 @@ std::vector<std::vector<std::vector<int64_t>>> joined(const std::vector<std::vec
 
 std::vector<std::vector<train::ScoredCandidate>> Pronouncer::score_joined(
     const std::vector<std::vector<int64_t>>& sources, const std::vector<std::vector<nn::Hypothesis>>& own,
-    const std::vector<std::vector<nn::Hypothesis>>& theirs) const {
-  return train::score_candidates(rescoring_systems(), sources, joined(own, theirs), recipe.train.eval_batch);
+    const std::vector<std::vector<nn::Hypothesis>>& theirs, int64_t batch) const {
+  return train::score_candidates(rescoring_systems(), sources, joined(own, theirs), batch);
 }
 
 std::vector<std::vector<nn::Hypothesis>> Pronouncer::pronounce_ids(const std::vector<std::vector<int64_t>>& sources,
                                                                    int64_t beam, int64_t nbest) const {
-  if (!rescorer) return decode_ids(sources, beam, nbest);
-  auto results = train::rescore(rescoring_systems(), sources,
-                                joined(decode_ids(sources, beam, beam), rescorer->decode_ids(sources, beam, beam)),
-                                recipe.train.eval_batch, recipe.decode.length_penalty);
+  const int64_t batch = recipe.train.eval_batch;
+  nn::DecodeOptions options{
+      .max_length = {1}, .beam = beam, .nbest = nbest, .length_penalty = recipe.decode.length_penalty};
+  if (!rescorer) return decode_ids(sources, batch, options);
+  options.nbest = beam;
+  // As many candidates per scoring batch as beam search keeps rows per batch.
+  auto results =
+      train::rescore(rescoring_systems(), sources,
+                     joined(decode_ids(sources, batch, options), rescorer->decode_ids(sources, batch, options)),
+                     batch * beam, options.length_penalty);
   for (auto& word : results)
     if (static_cast<int64_t>(word.size()) > nbest) word.resize(static_cast<size_t>(nbest));
   return results;

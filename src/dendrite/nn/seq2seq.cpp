@@ -24,8 +24,13 @@ class Seq2SeqDecoder : public StepDecoder {
   Tensor step(const Tensor& tokens) override { return log_softmax(model_.step(encoded_, state_, tokens), -1); }
 
   void select(const std::vector<int64_t>& rows) override {
-    const Tensor index = tensor<int64_t>(rows);
-    auto take = [&](const Tensor& t) { return index_select(t, 0, index); };
+    const Tensor index = tensor<int64_t>(rows, {static_cast<int64_t>(rows.size())});  // 1-D even for one row
+    // Keeping the first rows (rescoring drops the candidates that ended) needs no copy.
+    bool prefix = true;
+    for (size_t i = 0; i < rows.size() && prefix; ++i) prefix = rows[i] == static_cast<int64_t>(i);
+    auto take = [&](const Tensor& t) {
+      return prefix ? t.narrow(0, 0, static_cast<int64_t>(rows.size())) : index_select(t, 0, index);
+    };
     // Beam search only reorders rows among the beams of one source, whose encoder outputs are the
     // same: the memory is copied only when some row now reads another source.
     std::vector<int64_t> sources;
@@ -98,7 +103,9 @@ Seq2Seq::Encoded Seq2Seq::encode(const Tensor& source, const std::vector<int64_t
   // The forward direction's state after each source's last position, the backward one's at its first.
   Tensor final = concat({r.h_n.select(0, last - 2), r.h_n.select(0, last - 1)}, 1);
   Encoded e;
-  e.memory = r.output;
+  // The encoder writes time-major; every decoder step reads the memory batch-major, and rows are
+  // copied out of it (beam search, rescoring) by the contiguous kernels only.
+  e.memory = r.output.contiguous();
   e.keys = attention_->project_keys(e.memory);
   e.mask = length_mask(lengths, source.size(1), e.memory.dtype());
   const int64_t batch = source.size(0), hd = options_.decoder_hidden;

@@ -39,7 +39,7 @@ class TransformerDecoder : public StepDecoder {
   }
 
   void select(const std::vector<int64_t>& rows) override {
-    const Tensor index = tensor<int64_t>(rows);
+    const Tensor index = tensor<int64_t>(rows, {static_cast<int64_t>(rows.size())});  // 1-D even for one row
     auto take = [&](const Tensor& t) { return t.defined() ? index_select(t, 0, index) : t; };
     // Beam search reorders rows among the beams of one source, whose memory is the same: the
     // memory's keys and values are copied only when some row now reads another source.

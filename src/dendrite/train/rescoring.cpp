@@ -1,14 +1,100 @@
 #include "dendrite/train/rescoring.h"
 
 #include <algorithm>
+#include <map>
+#include <numeric>
 #include <set>
 
 #include "dendrite/autograd/autograd.h"
 #include "dendrite/core/error.h"
+#include "dendrite/data/vocab.h"
 #include "dendrite/ops/creation.h"
-#include "dendrite/ops/softmax.h"
 
 namespace dendrite::train {
+
+namespace {
+
+// Pairs that share a source, the source given once.
+struct SourceGroup {
+  const std::vector<int64_t>* source = nullptr;
+  std::vector<size_t> pairs;
+};
+
+// Groups of equal sources, shortest source first (so that a batch's sources pad little), cut into
+// batches of about `batch` pairs; a group is never split.
+std::vector<std::vector<SourceGroup>> grouped_batches(std::span<const data::SequencePair> pairs, int64_t batch) {
+  std::map<std::vector<int64_t>, size_t> group_of;
+  std::vector<SourceGroup> groups;
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    const auto [at, added] = group_of.try_emplace(pairs[i].source, groups.size());
+    if (added) groups.push_back({&pairs[i].source, {}});
+    groups[at->second].pairs.push_back(i);
+  }
+  std::stable_sort(groups.begin(), groups.end(),
+                   [](const SourceGroup& a, const SourceGroup& b) { return a.source->size() < b.source->size(); });
+  std::vector<std::vector<SourceGroup>> batches;
+  int64_t rows = batch;
+  for (SourceGroup& g : groups) {
+    if (rows >= batch) {
+      batches.emplace_back();
+      rows = 0;
+    }
+    rows += static_cast<int64_t>(g.pairs.size());
+    batches.back().push_back(std::move(g));
+  }
+  return batches;
+}
+
+// Scores one batch of groups: the sources are encoded once, each target's row starts from its
+// source's encoding (StepDecoder::select), and the targets are fed token by token, longest first
+// so that the rows still running are always a prefix and finished ones are dropped.
+void score_batch(nn::Seq2SeqModel& model, std::span<const data::SequencePair> pairs,
+                 const std::vector<SourceGroup>& groups, std::vector<double>& out) {
+  int64_t width = 0;
+  for (const SourceGroup& g : groups) width = std::max(width, static_cast<int64_t>(g.source->size()));
+  std::vector<int64_t> source(groups.size() * static_cast<size_t>(width), data::Vocab::kPad), lengths;
+  struct Row {
+    size_t pair;
+    int64_t group;
+  };
+  std::vector<Row> rows;
+  for (size_t g = 0; g < groups.size(); ++g) {
+    std::copy(groups[g].source->begin(), groups[g].source->end(),
+              source.begin() + static_cast<std::ptrdiff_t>(g) * width);
+    lengths.push_back(static_cast<int64_t>(groups[g].source->size()));
+    for (size_t p : groups[g].pairs) rows.push_back({p, static_cast<int64_t>(g)});
+  }
+  auto length_of = [&](const Row& r) { return pairs[r.pair].target.size() + 1; };  // EOS included
+  std::stable_sort(rows.begin(), rows.end(), [&](const Row& a, const Row& b) { return length_of(a) > length_of(b); });
+
+  auto decoder = model.start_decoding(tensor<int64_t>(source, {static_cast<int64_t>(groups.size()), width}), lengths);
+  std::vector<int64_t> select;
+  for (const Row& r : rows) select.push_back(r.group);
+  decoder->select(select);
+  size_t live = rows.size();
+  std::vector<int64_t> previous(rows.size(), data::Vocab::kBos);
+  for (size_t t = 0; live > 0; ++t) {
+    const std::vector<float> lp = to_vector<float>(
+        decoder->step(tensor<int64_t>(std::span<const int64_t>(previous.data(), live), {static_cast<int64_t>(live)})));
+    const size_t vocab = lp.size() / live;
+    for (size_t r = 0; r < live; ++r) {
+      const std::vector<int64_t>& target = pairs[rows[r].pair].target;
+      const int64_t next = t < target.size() ? target[t] : data::Vocab::kEos;
+      out[rows[r].pair] += lp[r * vocab + static_cast<size_t>(next)];
+      previous[r] = next;
+    }
+    size_t still = live;
+    while (still > 0 && length_of(rows[still - 1]) <= t + 1) --still;
+    if (still > 0 && still < live) {
+      std::vector<int64_t> keep(still);
+      std::iota(keep.begin(), keep.end(), 0);
+      decoder->select(keep);
+    }
+    live = still;
+  }
+}
+
+}  // namespace
 
 std::vector<double> sequence_log_probs(nn::Seq2SeqModel& model, std::span<const data::SequencePair> pairs,
                                        int64_t batch) {
@@ -19,24 +105,7 @@ std::vector<double> sequence_log_probs(nn::Seq2SeqModel& model, std::span<const 
   const bool was_training = model.is_training();
   model.eval();
   std::vector<double> out(pairs.size(), 0.0);
-  // Pairs of similar lengths together, as for training, so that little of a batch is padding.
-  for (const auto& idx : data::bucket_batches(pairs, batch, false, 0, 0)) {
-    const data::SequenceBatch b = data::make_batch(pairs, idx);
-    const Tensor lp = log_softmax(model.forward_teacher(b.source, b.source_lengths, b.target_in), -1);
-    const int64_t steps = lp.size(1), vocab = lp.size(2);
-    const std::vector<double> values = to_vector<double>(lp);
-    const std::vector<int64_t> targets = to_vector<int64_t>(b.target_out);
-    const std::vector<float> mask = to_vector<float>(b.target_mask);
-    for (size_t r = 0; r < idx.size(); ++r) {
-      double total = 0.0;
-      for (int64_t t = 0; t < steps; ++t) {
-        const auto at = static_cast<size_t>(static_cast<int64_t>(r) * steps + t);
-        if (mask[at] == 0.0F) continue;
-        total += values[at * static_cast<size_t>(vocab) + static_cast<size_t>(targets[at])];
-      }
-      out[static_cast<size_t>(idx[r])] = total;
-    }
-  }
+  for (const auto& groups : grouped_batches(pairs, batch)) score_batch(model, pairs, groups, out);
   model.train(was_training);
   return out;
 }

@@ -26,8 +26,10 @@
 
 namespace dendrite::train {
 
-// log p(target | source) of each pair (EOS included), teacher-forced in batches of `batch` pairs,
-// in eval mode and without gradients. The model reads the targets as they are given.
+// log p(target | source) of each pair (EOS included), in eval mode and without gradients. The
+// model reads the targets as they are given. Pairs that share a source (an n-best list) share its
+// encoding: each distinct source is encoded once and its targets are fed to the model's
+// incremental decoder (start_decoding), about `batch` pairs at a time.
 std::vector<double> sequence_log_probs(nn::Seq2SeqModel& model, std::span<const data::SequencePair> pairs,
                                        int64_t batch);
 
