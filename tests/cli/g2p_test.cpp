@@ -531,6 +531,24 @@ TEST_F(G2PCommand, BenchW7DecodesTheRunsTestWords) {
   EXPECT_EQ(records[1]["words"], records[0]["words"]);
 }
 
+// A run rescoring its own 5-best ranks it as its beam search did, so the rescored WER is the beam
+// WER; the rescored record times both searches and the scoring.
+TEST_F(G2PCommand, BenchW7RescoredTimesTheRescoredDecoding) {
+  Result r = run({"bench", "--workload", "W7", "--g2p-run", run_dir(), "--g2p-rescore", run_dir(), "--quick", "--json",
+                  "--threads", "1"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::vector<nlohmann::json> records;
+  for (std::string line; std::getline(lines, line);) records.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(records.size(), 3u) << r.out;
+  EXPECT_EQ(records[2]["key"], "W7/rescored");
+  EXPECT_EQ(records[2]["beam"], 5);
+  EXPECT_EQ(records[2]["rescore_weight"], 1.0);
+  EXPECT_GT(records[2]["value"].get<double>(), 0);
+  EXPECT_EQ(records[2]["words"], records[0]["words"]);
+  EXPECT_DOUBLE_EQ(records[2]["wer"].get<double>(), records[0]["wer"].get<double>());
+}
+
 TEST(G2PBench, W7WithoutARunNamesTheMissingDirectory) {
   Result r = run({"bench", "--workload", "W7", "--g2p-run", "/nonexistent/g2p-run", "--quick"});
   EXPECT_NE(r.status, 0);

@@ -43,6 +43,7 @@ BenchPlan resolve(const BenchArgs& a) {
   p.seed = static_cast<uint64_t>(a.seed);
   p.peak_gflops = a.peak_gflops;
   p.g2p_run = a.g2p_run;
+  p.g2p_rescore = a.g2p_rescore;
   // W7 runs only when selected, and a list given by name selects only what it names.
   p.g2p_required = !a.workloads.empty();
   p.data_dir = a.data_dir.empty() ? std::filesystem::path(data::kFashionMnistDir) : std::filesystem::path(a.data_dir);
@@ -104,6 +105,10 @@ CLI::App* add_bench(CLI::App& app, BenchArgs& a) {
   bench->add_option("--data", a.data_dir, "Fashion-MNIST directory (default /usr/share/datasets/fashion-mnist)")
       ->type_name("DIR");
   bench->add_option("--g2p-run", a.g2p_run, "W7: a trained G2P run directory (default runs/g2p-lstm)")
+      ->type_name("DIR");
+  bench
+      ->add_option("--g2p-rescore", a.g2p_rescore,
+                   "W7: also time decoding rescored by this run (as `dendrite eval --rescore`; weight 1)")
       ->type_name("DIR");
   bench->add_option("--precision", a.precision, "f32 or bf16 matrix products (default: DENDRITE_PRECISION, else f32)")
       ->type_name("P");

@@ -46,6 +46,7 @@ struct BenchArgs {
   std::string data_dir;                        // Fashion-MNIST; empty: data::kFashionMnistDir
   std::string precision;                       // "f32" or "bf16" matmuls; empty: DENDRITE_PRECISION or f32
   std::string g2p_run;                         // W7's trained G2P run; empty: runs/g2p-lstm
+  std::string g2p_rescore;                     // W7: a run that rescores g2p_run's n-best; empty: none
 };
 
 // Declares the `bench` subcommand and its options on `app`, filling `args` when parsed.

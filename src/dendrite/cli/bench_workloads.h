@@ -29,6 +29,7 @@ struct BenchPlan {
   double peak_gflops = 266.0;  // per thread
   std::filesystem::path data_dir;
   std::filesystem::path g2p_run;  // W7's trained run; empty: kDefaultG2pRun
+  std::filesystem::path g2p_rescore;  // W7: also time rescored decoding with this run; empty: not
   bool g2p_required = false;      // W7 was named: a missing run is an error, not a skip
 
   double peak_for(int thread_count) const { return peak_gflops * thread_count; }
