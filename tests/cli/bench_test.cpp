@@ -23,17 +23,11 @@ namespace files = data::files;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+using testing::json_lines;
 using testing::Result;
 Result run(std::vector<std::string> args) {
   args.insert(args.begin(), "bench");
   return testing::run_dendrite(std::move(args));
-}
-
-std::vector<nlohmann::json> json_lines(const std::string& text) {
-  std::vector<nlohmann::json> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
-  return lines;
 }
 
 // 28x28 images whose bright row is the class, 10 classes, in the Fashion-MNIST file names.

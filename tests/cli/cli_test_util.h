@@ -1,6 +1,7 @@
 // Runs the `dendrite` command in-process, exactly as main() does, capturing its streams.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -22,6 +23,14 @@ inline Result run_dendrite(std::vector<std::string> args) {
   std::ostringstream out, err;
   const int status = run_cli(static_cast<int>(argv.size()), argv.data(), out, err);
   return {status, out.str(), err.str()};
+}
+
+// One JSON object per line, as `dendrite bench --json` writes them.
+inline std::vector<nlohmann::json> json_lines(const std::string& text) {
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  return lines;
 }
 
 }  // namespace dendrite::cli::testing

@@ -516,9 +516,7 @@ TEST_F(G2PTransformerCommand, ResumeLengthensTheRunAndFixesTheRecipe) {
 TEST_F(G2PCommand, BenchW7DecodesTheRunsTestWords) {
   Result r = run({"bench", "--workload", "W7", "--g2p-run", run_dir(), "--quick", "--json", "--threads", "1"});
   ASSERT_EQ(r.status, 0) << r.err;
-  std::istringstream lines(r.out);
-  std::vector<nlohmann::json> records;
-  for (std::string line; std::getline(lines, line);) records.push_back(nlohmann::json::parse(line));
+  const std::vector<nlohmann::json> records = testing::json_lines(r.out);
   ASSERT_EQ(records.size(), 2u) << r.out;
   EXPECT_EQ(records[0]["key"], "W7");
   EXPECT_EQ(records[0]["metric"], "words_per_s");
@@ -537,9 +535,7 @@ TEST_F(G2PCommand, BenchW7RescoredTimesTheRescoredDecoding) {
   Result r = run({"bench", "--workload", "W7", "--g2p-run", run_dir(), "--g2p-rescore", run_dir(), "--quick", "--json",
                   "--threads", "1"});
   ASSERT_EQ(r.status, 0) << r.err;
-  std::istringstream lines(r.out);
-  std::vector<nlohmann::json> records;
-  for (std::string line; std::getline(lines, line);) records.push_back(nlohmann::json::parse(line));
+  const std::vector<nlohmann::json> records = testing::json_lines(r.out);
   ASSERT_EQ(records.size(), 3u) << r.out;
   EXPECT_EQ(records[2]["key"], "W7/rescored");
   EXPECT_EQ(records[2]["beam"], 5);
