@@ -1,6 +1,7 @@
 // The cpu index_select and index_add kernels against the reference backend: every axis of a 3-D
-// tensor, repeated and unsorted indices, a strided index, a transposed (non-contiguous) operand
-// (which the cpu kernels hand to the reference ones), and dtypes whose values a round trip through
+// tensor, repeated and unsorted indices, a strided index, non-contiguous operands (a transpose,
+// which the cpu kernels take where the axis allows and hand to the reference ones otherwise; a
+// slice of the last dimension, as an LSTM's h is of its [B, 2H] buffer), and dtypes whose values a round trip through
 // double would change (large i64).
 #include <gtest/gtest.h>
 
@@ -34,6 +35,12 @@ TensorBase transposed01(const TensorBase& t) {
   return t.as_strided({t.size(1), t.size(0), t.size(2)}, {t.stride(1), t.stride(0), t.stride(2)}, t.offset());
 }
 
+// The last dimension without its first and last elements: rows of 4 contiguous elements 6 apart,
+// at an offset (every axis still holds the indices, all < 4).
+TensorBase sliced2(const TensorBase& t) {
+  return t.as_strided({t.size(0), t.size(1), t.size(2) - 2}, {t.stride(0), t.stride(1), t.stride(2)}, t.offset() + 1);
+}
+
 const Shape kShape{4, 5, 6};
 const std::vector<int64_t> kIds{3, 0, 3, 1, 2, 0, 3};  // repeated, unsorted; all < 4 (the smallest axis)
 
@@ -42,9 +49,9 @@ TEST(IndexingKernel, CpuIndexSelectMatchesReference) {
   for (DType dtype : {DType::f32, DType::f64, DType::i64}) {
     for (int64_t axis = 0; axis < 3; ++axis) {
       for (bool strided_index : {false, true}) {
-        for (bool transposed_src : {false, true}) {
+        for (const std::string layout : {"contiguous", "transposed", "sliced"}) {
           const std::string where = std::string(name(dtype)) + " axis " + std::to_string(axis) +
-                                    (strided_index ? " strided index" : "") + (transposed_src ? " transposed" : "");
+                                    (strided_index ? " strided index " : " ") + layout;
           TensorBase src = random(kShape, DType::f64, gen);
           if (dtype == DType::i64) {
             TensorBase big = TensorBase::empty(kShape, DType::i64);
@@ -54,7 +61,8 @@ TEST(IndexingKernel, CpuIndexSelectMatchesReference) {
           } else if (dtype == DType::f32) {
             src = random(kShape, DType::f32, gen);
           }
-          if (transposed_src) src = transposed01(src);
+          if (layout == "transposed") src = transposed01(src);
+          if (layout == "sliced") src = sliced2(src);
           const TensorBase index = index_tensor(kIds, strided_index);
           Shape out_shape = src.shape();
           out_shape[static_cast<size_t>(axis)] = static_cast<int64_t>(kIds.size());

@@ -1,11 +1,12 @@
 // cpu lookups and scatters by i64 index (contract in kernels/ops.h) for the layouts that matter:
-// contiguous operands, read as [outer, axis, inner] so that every index moves one block of
-// `inner` elements. index_select copies blocks by bytes (any dtype); index_add (f32, f64) adds
-// them with a vector loop. Other layouts go to the reference kernels. Beam search reorders its
-// decoder state with index_select at every step, and the reference's element-by-element walk was
-// a fifth of W7's decoding time (perf, 1 thread).
+// contiguous operands (for index_select's source, any whose inner block is contiguous), read as
+// [outer, axis, inner] so that every index moves one block of `inner` elements. index_select copies blocks by bytes
+// (any dtype); index_add (f32, f64) adds them with a vector loop. Other layouts go to the reference kernels. Beam
+// search reorders its decoder state with index_select at every step, and the reference's element-by-element walk was a
+// fifth of W7's decoding time (perf, 1 thread).
 #include <algorithm>
 #include <cstring>
+#include <optional>
 
 #include "dendrite/core/threading.h"
 #include "dendrite/kernels/cpu/cpu.h"
@@ -28,13 +29,41 @@ Blocks blocks(const TensorBase& t, int64_t axis) {
 
 const int64_t* indices(const TensorBase& index) { return static_cast<const int64_t*>(index.raw_data()); }
 
+// A source read as [outer, axis, inner] with its own element strides for outer and axis, when its
+// inner block is contiguous and its outer dimensions merge into one: what a column slice of a
+// matrix is (an LSTM's h and c are halves of one [B, 2H] buffer, and beam search reorders them).
+struct StridedBlocks {
+  int64_t outer_stride = 0, axis_stride = 0;
+};
+
+std::optional<StridedBlocks> strided_blocks(const TensorBase& t, int64_t axis) {
+  int64_t expected = 1;
+  for (int64_t d = t.dim() - 1; d > axis; --d) {
+    if (t.size(d) != 1 && t.stride(d) != expected) return std::nullopt;
+    expected *= t.size(d);
+  }
+  StridedBlocks b{0, t.stride(axis)};
+  int64_t merged = -1;  // the stride one step of the merged outer index moves, once known
+  for (int64_t d = axis - 1; d >= 0; --d) {
+    if (t.size(d) == 1) continue;
+    if (merged < 0) {
+      b.outer_stride = t.stride(d);
+    } else if (t.stride(d) != merged) {
+      return std::nullopt;
+    }
+    merged = t.stride(d) * t.size(d);
+  }
+  return b;
+}
+
 void index_select(const TensorBase& src, int64_t axis, const TensorBase& index, const TensorBase& out) {
-  if (!src.is_contiguous() || !out.is_contiguous()) {
+  const std::optional<StridedBlocks> from = strided_blocks(src, axis);
+  if (!from || !out.is_contiguous()) {
     return Registry::global().find<OpId::index_select>(Backend::reference, src.dtype())(src, axis, index, out);
   }
   const Blocks b = blocks(out, axis);
-  const int64_t count = index.size(0), step = index.stride(0), src_rows = src.size(axis);
-  const size_t bytes = static_cast<size_t>(b.inner) * element_size(src.dtype());
+  const int64_t count = index.size(0), step = index.stride(0);
+  const size_t element = element_size(src.dtype()), bytes = static_cast<size_t>(b.inner) * element;
   const auto* ps = static_cast<const std::byte*>(src.raw_data());
   auto* po = static_cast<std::byte*>(out.raw_data());
   const int64_t* pi = indices(index);
@@ -42,8 +71,8 @@ void index_select(const TensorBase& src, int64_t axis, const TensorBase& index, 
   parallel_for(0, b.outer * count, grain, [&](int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; ++r) {
       const int64_t o = r / count, k = r % count;
-      std::memcpy(po + static_cast<size_t>(r) * bytes, ps + static_cast<size_t>(o * src_rows + pi[k * step]) * bytes,
-                  bytes);
+      const int64_t at = o * from->outer_stride + pi[k * step] * from->axis_stride;
+      std::memcpy(po + static_cast<size_t>(r) * bytes, ps + static_cast<size_t>(at) * element, bytes);
     }
   });
 }
