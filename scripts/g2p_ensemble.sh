@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The best G2P system of docs/sequence.md, from nothing: two left-to-right g2p-lstm runs as one
+# ensemble, their n-best joined with that of two right-to-left runs (data.reverse_target) and
+# reranked by both (the right-to-left weight chosen on the dev split), then scored on the test split.
+#
+#   scripts/g2p_ensemble.sh [--out DIR] [--parallel N] [--weights "W ..."] [--quick] [--dry-run]
+#
+#   --out DIR        where the four runs and the logs go (default runs/g2p-ensemble, with --quick
+#                    runs/g2p-ensemble-quick)
+#   --parallel N     trainings at a time, one thread and one core each (default: the core count)
+#   --weights "..."  right-to-left weights tried on dev (default "0.5 0.75 1 1.25 1.5")
+#   --quick          tiny runs (1 epoch over 512 words, small model) to check the pipeline; not results
+#   --dry-run        print the commands instead of running them
+#
+# A run that finished is kept and one that stopped is resumed, so the script can be run again after
+# an interruption. On 2 cores the full version takes about 2.5 hours (four ~65-minute trainings, two
+# at a time) and ended at test WER 26.39%, PER 6.81% (2026-11-28; docs/sequence.md, Results).
+set -euo pipefail
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+dendrite=${DENDRITE:-$repo/build/bin/dendrite}
+out=
+parallel=$(nproc)
+weights="0.5 0.75 1 1.25 1.5"
+quick=0
+dry=0
+
+usage() {
+  sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  exit 2
+}
+die() { printf 'g2p_ensemble.sh: error: %s\n' "$*" >&2; exit 1; }
+
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --out) [[ $# -ge 2 ]] || usage; out=$2; shift ;;
+    --parallel) [[ $# -ge 2 && $2 =~ ^[1-9][0-9]*$ ]] || die "--parallel takes a positive whole number"; parallel=$2; shift ;;
+    --weights) [[ $# -ge 2 ]] || usage; weights=$2; shift ;;
+    --quick) quick=1 ;;
+    --dry-run) dry=1 ;;
+    -h | --help) usage ;;
+    *) printf 'g2p_ensemble.sh: unknown option %s\n' "$1" >&2; usage ;;
+  esac
+  shift
+done
+for w in $weights; do
+  [[ $w =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--weights: '$w' is not a non-negative number"
+done
+[[ -n $weights ]] || die "--weights: give at least one weight"
+[[ -n $out ]] || out=$repo/runs/g2p-ensemble$([[ $quick -eq 1 ]] && echo -quick)
+[[ $dry -eq 1 || -x $dendrite ]] || die "$dendrite not found: build first (scripts/setup.sh run, or set DENDRITE)"
+
+# name seed direction: the four members. Seeds as in docs/sequence.md.
+members=("l2r-s11 11 l2r" "l2r-s12 12 l2r" "r2l-s21 21 r2l" "r2l-s22 22 r2l")
+small=()
+[[ $quick -eq 1 ]] && small=(--epochs 1 --limit-train 512 --limit-test 40 --set model.embed=16
+                             --set model.encoder_hidden=16 --set model.decoder_hidden=32)
+# One thread per run, sleeping (not spinning) between parallel regions, and large blocks kept by
+# malloc rather than unmapped after each step (docs/sequence.md, "Results").
+run_env=(env OMP_WAIT_POLICY=PASSIVE
+         GLIBC_TUNABLES=glibc.malloc.mmap_threshold=268435456:glibc.malloc.trim_threshold=536870912)
+
+show() { printf '+ %s\n' "$*"; }
+
+completed() { grep -qs '"completed": *true' "$1/summary.json"; }
+
+# train NAME SEED DIRECTION CORE: trains (or resumes) one member, its output in NAME.log.
+train() {
+  local name=$1 seed=$2 direction=$3 core=$4 dir=$out/$1
+  local cmd=("${run_env[@]}")
+  command -v taskset >/dev/null && cmd+=(taskset -c "$core")
+  if [[ -d $dir/last ]]; then
+    cmd+=("$dendrite" train --resume "$dir" --threads 1)
+  else
+    cmd+=("$dendrite" train g2p-lstm --threads 1 --seed "$seed" --out "$dir" "${small[@]}")
+    [[ $direction == r2l ]] && cmd+=(--set data.reverse_target=true)
+  fi
+  if [[ $dry -eq 1 ]]; then
+    show "${cmd[*]} > $dir.log"
+    return
+  fi
+  printf '%s: training on core %s (log: %s.log)\n' "$name" "$core" "$dir"
+  "${cmd[@]}" >"$dir.log" 2>&1 || die "$name: training failed; the end of $dir.log:
+$(tail -n 5 "$dir.log")"
+  completed "$dir" || die "$name: the run did not complete (see $dir.log)"
+  printf '%s: done (%s)\n' "$name" "$(grep -o '"wer": *[0-9.]*' "$dir/summary.json" | head -n 1)"
+}
+
+mkdir -p "$out"
+cores=$(nproc)
+pending=() pids=() slot=0
+for m in "${members[@]}"; do
+  read -r name seed direction <<<"$m"
+  if [[ $dry -eq 0 ]] && completed "$out/$name"; then
+    printf '%s: already trained, kept\n' "$name"
+    continue
+  fi
+  pending+=("$name $seed $direction")
+done
+
+# Up to --parallel trainings at a time; each waits for the slot it reuses.
+for p in "${pending[@]}"; do
+  read -r name seed direction <<<"$p"
+  if [[ ${#pids[@]} -ge $parallel ]]; then
+    wait "${pids[0]}" || die "a training failed (see the logs in $out)"
+    pids=("${pids[@]:1}")
+  fi
+  train "$name" "$seed" "$direction" $((slot % cores)) &
+  pids+=($!)
+  slot=$((slot + 1))
+done
+for pid in "${pids[@]}"; do wait "$pid" || die "a training failed (see the logs in $out)"; done
+
+system=("$out/l2r-s11" --ensemble "$out/l2r-s12" --rescore "$out/r2l-s21" --rescore "$out/r2l-s22")
+weight_args=()
+for w in $weights; do weight_args+=(--rescore-weight "$w"); done
+eval_cmd=("${run_env[@]}" "$dendrite" eval "${system[@]}" --batch 320)
+
+if [[ $dry -eq 1 ]]; then
+  show "${eval_cmd[*]} --split dev ${weight_args[*]}"
+  show "${eval_cmd[*]} --split test --rescore-weight BEST"
+  exit 0
+fi
+
+printf '\nchoosing the right-to-left weight on the dev split (%s)\n' "$weights"
+"${eval_cmd[@]}" --split dev "${weight_args[@]}" | tee "$out/dev.txt"
+# The machine-readable line of each weight: "dev_rescored_wer X ... rescore_weight W".
+best=$(awk '/^dev_rescored_wer / { for (i = 1; i < NF; ++i) if ($i == "rescore_weight") print $2, $(i + 1) }' \
+         "$out/dev.txt" | sort -s -g -k1,1 | head -n 1 | cut -d' ' -f2)
+[[ -n $best ]] || die "no rescored dev result in $out/dev.txt"
+printf '\nbest weight on dev: %s; the test split:\n' "$best"
+"${eval_cmd[@]}" --split test --rescore-weight "$best" | tee "$out/test.txt"
+printf '\nresults in %s/dev.txt and %s/test.txt\n' "$out" "$out"
