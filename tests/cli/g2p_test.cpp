@@ -210,14 +210,15 @@ TEST_F(G2PCommand, EvalErrorsToAnUnwritablePathFailsBeforeDecoding) {
   EXPECT_THAT(r.out, ::testing::Not(HasSubstr("greedy:")));
 }
 
-TEST_F(G2PCommand, EvalAcceptsARunWhoseConfigPredatesTheTransformerKeys) {
+TEST_F(G2PCommand, EvalAcceptsARunWhoseConfigPredatesLaterKeys) {
   const fs::path old = tmp_->path() / "old-run";
   fs::copy(run_dir(), old, fs::copy_options::recursive);
   std::ifstream in(old / "config.toml");
   std::string text, line;
   while (std::getline(in, line)) {
     bool added = false;
-    for (const char* key : {"d_model =", "heads =", "feedforward =", "decoder_layers =", "positions ="})
+    for (const char* key :
+         {"d_model =", "heads =", "feedforward =", "decoder_layers =", "positions =", "decoder_lstm_layers ="})
       added = added || line.rfind(key, 0) == 0;
     if (!added) text += line + "\n";
   }
@@ -552,6 +553,35 @@ TEST(G2PBench, W7WithoutARunNamesTheMissingDirectory) {
   EXPECT_THAT(r.err, HasSubstr("dendrite train g2p-lstm"));
 }
 
+// model.decoder_lstm_layers stacks decoder cells: the run trains, its checkpoint holds the second
+// layer, and predict and eval rebuild the same model from config.toml.
+TEST_F(G2PCommand, StackedDecoderTrainsPredictsAndEvaluates) {
+  const std::string dir = (tmp_->path() / "stacked").string();
+  Result t = run({"train",    "g2p-lstm",
+                  "--out",    dir,
+                  "--epochs", "1",
+                  "--batch",  "32",
+                  "--set",    fmt::format("data.dir={}", dict().string()),
+                  "--set",    "data.limit_train=96",
+                  "--set",    "data.limit_test=6",
+                  "--set",    "model.embed=8",
+                  "--set",    "model.encoder_hidden=8",
+                  "--set",    "model.decoder_hidden=16",
+                  "--set",    "model.decoder_lstm_layers=2",
+                  "--set",    "model.max_length=12"});
+  ASSERT_EQ(t.status, 0) << t.out << t.err;
+  EXPECT_EQ(parse_recipe_file(fs::path(dir) / "config.toml").model.decoder_lstm_layers, 2);
+  std::ifstream weights(fs::path(dir) / "best" / "model.safetensors", std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(weights)), std::istreambuf_iterator<char>());
+  EXPECT_THAT(bytes, HasSubstr("\"decoder_l1.weight_ih\""));
+  Result p = run({"predict", dir, "abc"});
+  ASSERT_EQ(p.status, 0) << p.err;
+  EXPECT_THAT(p.out, ::testing::StartsWith("abc  "));
+  Result e = run({"eval", dir});
+  ASSERT_EQ(e.status, 0) << e.err;
+  EXPECT_THAT(e.out, HasSubstr("beam 5:  WER"));
+}
+
 TEST_F(G2PCommand, MalformedDictionaryLineIsAnErrorNamingTheLine) {
   const fs::path bad = tmp_->path() / "bad.txt";
   std::ofstream(bad) << "AB  AA1 B\nCD\n";
@@ -578,6 +608,9 @@ TEST(G2PRecipe, ChecksNameTheKey) {
   Recipe nbest = r;
   nbest.decode.nbest = 9;
   EXPECT_THAT(error_of_validate(nbest), HasSubstr("key 'decode.nbest' must be in [1, decode.beam = 5], got 9"));
+  Recipe layers = r;
+  layers.model.decoder_lstm_layers = 0;
+  EXPECT_THAT(error_of_validate(layers), HasSubstr("key 'model.decoder_lstm_layers' must be >= 1, got 0"));
 }
 
 TEST(G2PRecipe, TransformerChecksNameTheKey) {

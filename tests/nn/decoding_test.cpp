@@ -1,10 +1,13 @@
 // Greedy and beam search on a decoder whose next-token distribution is a fixed table of the prefix,
 // so the right answers are known: beam search finds the more probable whole sequence that greedy
 // decoding misses. Then a tiny Seq2Seq: teacher forcing is padding-invariant and decoding runs.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <map>
+#include <string>
+#include <utility>
 
 #include "nn_test_util.h"
 
@@ -122,10 +125,12 @@ TEST(Seq2Seq, TeacherForcingIgnoresSourcePadding) {
 // Teacher forcing (all steps at once, training) and incremental decoding (one step at a time, with
 // the decoder state kept) must be one function of the model.
 TEST(Seq2Seq, IncrementalDecodingGivesTheTeacherForcedLogits) {
-  for (const char* attention : {"additive", "dot"}) {
+  for (auto [attention, layers] : {std::pair{"additive", 1}, {"dot", 1}, {"additive", 2}, {"dot", 3}}) {
+    SCOPED_TRACE(fmt::format("{} attention, {} decoder layers", attention, layers));
     manual_seed(12);
     Seq2SeqOptions options = tiny();
     options.attention = attention;
+    options.decoder_layers = layers;
     Seq2Seq model(options);
     model.eval();
     Tensor src = tensor<int64_t>({4, 5, 6, 0, 0, 7, 8, 4, 5, 6}, {2, 5});
@@ -138,9 +143,13 @@ TEST(Seq2Seq, IncrementalDecodingGivesTheTeacherForcedLogits) {
 
 // select() keeps rows by index: a reorder with a repeat (beam search), the first rows (rescoring
 // drops the candidates that ended; no copy) and a single row all continue those rows' histories.
-TEST(Seq2Seq, SelectContinuesTheChosenRows) {
+class SelectTest : public ::testing::TestWithParam<int64_t> {};
+
+TEST_P(SelectTest, ContinuesTheChosenRows) {
   manual_seed(13);
-  Seq2Seq model(tiny());
+  Seq2SeqOptions options = tiny();
+  options.decoder_layers = GetParam();  // every layer's state must follow its row
+  Seq2Seq model(options);
   model.eval();
   const Tensor src = tensor<int64_t>({4, 5, 6, 7, 8, 0, 6, 4, 4}, {3, 3});
   const std::vector<int64_t> lengths = {3, 2, 3};
@@ -165,6 +174,26 @@ TEST(Seq2Seq, SelectContinuesTheChosenRows) {
       expect_near(got.narrow(0, static_cast<int64_t>(i), 1), fresh(s, {1, 4 + s, next[i]}), 1e-4);
     }
   }
+}
+
+INSTANTIATE_TEST_SUITE_P(Seq2Seq, SelectTest, ::testing::Values(1, 2),
+                         [](const auto& info) { return fmt::format("DecoderLayers{}", info.param); });
+
+// The first decoder layer keeps its old name (older checkpoints load); further layers are
+// decoder_l1, decoder_l2, ... and read the layer below (hidden -> hidden).
+TEST(Seq2Seq, StackedDecoderParameters) {
+  Seq2SeqOptions options = tiny();
+  options.decoder_layers = 2;
+  Seq2Seq model(options);
+  std::map<std::string, Shape> shapes;
+  for (const auto& [name, p] : model.named_parameters()) shapes[name] = p.shape();
+  EXPECT_EQ(shapes.at("decoder.weight_ih"), (Shape{48, 8 + 12}));
+  EXPECT_EQ(shapes.at("decoder_l1.weight_ih"), (Shape{48, 12}));
+  EXPECT_EQ(shapes.at("decoder_l1.weight_hh"), (Shape{48, 12}));
+  EXPECT_EQ(shapes.count("decoder_l2.weight_ih"), 0u);
+  Seq2Seq one(tiny());
+  EXPECT_EQ(model.named_parameters().size(), one.named_parameters().size() + 4);
+  EXPECT_THAT(model.name(), ::testing::HasSubstr("decoder 2x12,"));
 }
 
 TEST(Seq2Seq, LearnsToReverseAndDecodes) {
@@ -206,6 +235,8 @@ TEST(Seq2SeqErrors, BadInputs) {
             "token ids, got [3]");
   EXPECT_EQ(error_of([] { Seq2Seq(Seq2SeqOptions{.source_vocab = 3, .target_vocab = 3, .attention = "fancy"}); }),
             "Seq2Seq: attention must be \"additive\" or \"dot\", got \"fancy\"");
+  EXPECT_EQ(error_of([] { Seq2Seq(Seq2SeqOptions{.source_vocab = 3, .target_vocab = 3, .decoder_layers = 0}); }),
+            "Seq2Seq: decoder_layers must be >= 1, got 0");
   EXPECT_EQ(error_of([&] { model.forward(zeros({1})); }),
             "Seq2Seq(9 -> 9, embed 8, encoder 2x1x8, decoder 12, additive attention): call forward_teacher(source, "
             "lengths, target_in) to train or start_decoding() to decode");

@@ -49,7 +49,8 @@ void check_seq2seq_recipe(const Recipe& r, const std::string& source) {
   if (m.architecture == "g2p-lstm") {
     at_least_one({{"model.embed", m.embed},
                   {"model.encoder_hidden", m.encoder_hidden},
-                  {"model.decoder_hidden", m.decoder_hidden}});
+                  {"model.decoder_hidden", m.decoder_hidden},
+                  {"model.decoder_lstm_layers", m.decoder_lstm_layers}});
     DENDRITE_CHECK(m.attention == "additive" || m.attention == "dot",
                    "{}: key 'model.attention' is \"{}\"; choose one of: additive, dot", where, m.attention);
   } else {
@@ -135,6 +136,7 @@ nn::Seq2SeqOptions seq2seq_options(const ModelRecipe& m, int64_t graphemes, int6
           .encoder_hidden = m.encoder_hidden,
           .encoder_layers = m.encoder_layers,
           .decoder_hidden = m.decoder_hidden,
+          .decoder_layers = m.decoder_lstm_layers,
           .attention = m.attention,
           .dropout = m.dropout};
 }

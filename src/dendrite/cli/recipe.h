@@ -40,6 +40,9 @@ struct ModelRecipe {
   int64_t encoder_hidden = 128;          // g2p-lstm: per direction of the bidirectional LSTM encoder
   int64_t encoder_layers = 1;            // both: encoder layers
   int64_t decoder_hidden = 256;          // g2p-lstm
+  // g2p-lstm: stacked decoder cells. Not decoder_layers: every g2p-lstm run's config.toml records
+  // that key with the Transformer's default (3), so reusing it would change what old runs build.
+  int64_t decoder_lstm_layers = 1;
   std::string attention = "additive";    // g2p-lstm: additive (Bahdanau) or dot (Luong)
   int64_t max_length = 40;               // both: the longest source (word) the model accepts
   int64_t d_model = 256;                 // g2p-transformer: model width (embeddings, every layer)

@@ -48,6 +48,8 @@ const std::vector<Key>& table() {
       key("model", "encoder_layers", &R::model, &M::encoder_layers,
           "g2p-lstm: bidirectional LSTM layers; g2p-transformer: encoder layers"),
       key("model", "decoder_hidden", &R::model, &M::decoder_hidden, "g2p-lstm: decoder LSTM width"),
+      key("model", "decoder_lstm_layers", &R::model, &M::decoder_lstm_layers,
+          "g2p-lstm: stacked decoder LSTM cells (attention reads the top one)"),
       key("model", "attention", &R::model, &M::attention, "g2p-lstm: additive (Bahdanau) or dot (Luong)"),
       key("model", "max_length", &R::model, &M::max_length, "g2p-*: the longest word accepted"),
       key("model", "d_model", &R::model, &M::d_model, "g2p-transformer: model width"),

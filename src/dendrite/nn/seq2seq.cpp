@@ -1,6 +1,7 @@
 #include "dendrite/nn/seq2seq.h"
 
 #include <cmath>
+#include <string>
 
 #include "dendrite/autograd/autograd.h"
 #include "dendrite/ops/creation.h"
@@ -41,7 +42,7 @@ class Seq2SeqDecoder : public StepDecoder {
       encoded_.mask = take(encoded_.mask);
       source_of_row_ = std::move(sources);
     }
-    state_.lstm = {take(state_.lstm.h), take(state_.lstm.c)};
+    for (LstmState& layer : state_.lstm) layer = {take(layer.h), take(layer.c)};
     state_.feed = take(state_.feed);
   }
 
@@ -60,6 +61,7 @@ Seq2Seq::Seq2Seq(const Seq2SeqOptions& o) : options_(o) {
   DENDRITE_CHECK(o.attention == "additive" || o.attention == "dot",
                  "Seq2Seq: attention must be \"additive\" or \"dot\", got \"{}\"", o.attention);
   DENDRITE_CHECK(o.dropout >= 0 && o.dropout < 1, "Seq2Seq: dropout must be in [0, 1), got {}", o.dropout);
+  DENDRITE_CHECK(o.decoder_layers >= 1, "Seq2Seq: decoder_layers must be >= 1, got {}", o.decoder_layers);
   const int64_t memory = 2 * o.encoder_hidden, hd = o.decoder_hidden;
   source_embed_ = register_module("source_embed", std::make_shared<Embedding>(o.source_vocab, o.embed));
   target_embed_ = register_module("target_embed", std::make_shared<Embedding>(o.target_vocab, o.embed));
@@ -75,7 +77,10 @@ Seq2Seq::Seq2Seq(const Seq2SeqOptions& o) : options_(o) {
                                                                           .dropout = o.dropout,
                                                                           .batch_first = true}));
   bridge_ = register_module("bridge", std::make_shared<Linear>(memory, hd));
-  decoder_ = register_module("decoder", std::make_shared<LSTMCell>(o.embed + hd, hd));
+  // The first layer keeps the name it had before there were more, so older checkpoints load.
+  decoder_.push_back(register_module("decoder", std::make_shared<LSTMCell>(o.embed + hd, hd)));
+  for (int64_t l = 1; l < o.decoder_layers; ++l)
+    decoder_.push_back(register_module(fmt::format("decoder_l{}", l), std::make_shared<LSTMCell>(hd, hd)));
   if (o.attention == "additive") {
     attention_ = register_module("attention", std::make_shared<AdditiveAttention>(hd, memory, hd));
   } else {
@@ -86,9 +91,12 @@ Seq2Seq::Seq2Seq(const Seq2SeqOptions& o) : options_(o) {
 }
 
 std::string Seq2Seq::name() const {
+  const std::string decoder = options_.decoder_layers == 1
+                                  ? std::to_string(options_.decoder_hidden)
+                                  : fmt::format("{}x{}", options_.decoder_layers, options_.decoder_hidden);
   return fmt::format("Seq2Seq({} -> {}, embed {}, encoder 2x{}x{}, decoder {}, {} attention)", options_.source_vocab,
-                     options_.target_vocab, options_.embed, options_.encoder_layers, options_.encoder_hidden,
-                     options_.decoder_hidden, options_.attention);
+                     options_.target_vocab, options_.embed, options_.encoder_layers, options_.encoder_hidden, decoder,
+                     options_.attention);
 }
 
 Seq2Seq::Encoded Seq2Seq::encode(const Tensor& source, const std::vector<int64_t>& lengths) {
@@ -109,15 +117,20 @@ Seq2Seq::Encoded Seq2Seq::encode(const Tensor& source, const std::vector<int64_t
   e.keys = attention_->project_keys(e.memory);
   e.mask = length_mask(lengths, source.size(1), e.memory.dtype());
   const int64_t batch = source.size(0), hd = options_.decoder_hidden;
-  e.start.lstm = {tanh((*bridge_)(final)), zeros({batch, hd}, e.memory.dtype())};
+  e.start.lstm.push_back({tanh((*bridge_)(final)), zeros({batch, hd}, e.memory.dtype())});
+  for (size_t l = 1; l < decoder_.size(); ++l)
+    e.start.lstm.push_back({zeros({batch, hd}, e.memory.dtype()), zeros({batch, hd}, e.memory.dtype())});
   e.start.feed = zeros({batch, hd}, e.memory.dtype());
   return e;
 }
 
 Tensor Seq2Seq::decoder_output(const Encoded& e, State& s, const Tensor& embedded) {
-  s.lstm = decoder_->step(concat({embedded, s.feed}, 1), s.lstm);
-  AttentionResult att = attention_->attend(s.lstm.h, e.keys, e.memory, e.mask);
-  s.feed = dropout(tanh((*combine_)(concat({s.lstm.h, att.context}, 1))), options_.dropout, is_training());
+  s.lstm[0] = decoder_[0]->step(concat({embedded, s.feed}, 1), s.lstm[0]);
+  for (size_t l = 1; l < decoder_.size(); ++l)
+    s.lstm[l] = decoder_[l]->step(dropout(s.lstm[l - 1].h, options_.dropout, is_training()), s.lstm[l]);
+  const Tensor& top = s.lstm.back().h;
+  AttentionResult att = attention_->attend(top, e.keys, e.memory, e.mask);
+  s.feed = dropout(tanh((*combine_)(concat({top, att.context}, 1))), options_.dropout, is_training());
   return s.feed;
 }
 

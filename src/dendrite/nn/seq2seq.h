@@ -1,10 +1,12 @@
 // An attention sequence-to-sequence model (the G2P and translation workhorse):
 //
 //   encoder   source embedding -> bidirectional LSTM over the real length of each source
-//   bridge    decoder's initial h = tanh(W [last forward h; first backward h]), c = 0
+//   bridge    decoder's initial h = tanh(W [last forward h; first backward h]), c = 0 (the first
+//             decoder layer; any others start from zeros)
 //   decoder   per step (Luong et al. 2015, input feeding):
 //               x_t   = [embed(y_{t-1}); a_{t-1}]
-//               h_t   = LSTMCell(x_t, h_{t-1})
+//               h_t   = LSTMCell(x_t, h_{t-1})      (decoder_layers stacked cells, dropout between;
+//                                                    the top one's h_t goes on)
 //               ctx_t = attention(h_t, encoder outputs)            (additive or dot, attention.h)
 //               a_t   = tanh(W_c [h_t; ctx_t])   (dropout in training)
 //               p(y_t) = softmax(W_o a_t)
@@ -36,6 +38,7 @@ struct Seq2SeqOptions {
   int64_t encoder_hidden = 128;  // per direction
   int64_t encoder_layers = 1;
   int64_t decoder_hidden = 256;
+  int64_t decoder_layers = 1;          // stacked decoder LSTM cells
   std::string attention = "additive";  // "additive" (Bahdanau) or "dot" (Luong general)
   double dropout = 0.0;
 };
@@ -45,7 +48,7 @@ class Seq2Seq : public Seq2SeqModel {
   explicit Seq2Seq(const Seq2SeqOptions& options);
 
   struct State {
-    LstmState lstm;  // [B, decoder_hidden] each
+    std::vector<LstmState> lstm;  // one per decoder layer, [B, decoder_hidden] each
     Tensor feed;     // a_{t-1} [B, decoder_hidden]
   };
   struct Encoded {
@@ -74,7 +77,7 @@ class Seq2Seq : public Seq2SeqModel {
   std::shared_ptr<Embedding> source_embed_, target_embed_;
   std::shared_ptr<LSTM> encoder_;
   std::shared_ptr<Linear> bridge_;
-  std::shared_ptr<LSTMCell> decoder_;
+  std::vector<std::shared_ptr<LSTMCell>> decoder_;  // bottom first
   std::shared_ptr<RnnAttention> attention_;
   std::shared_ptr<Linear> combine_, out_;
 };
