@@ -80,7 +80,26 @@ train() {
     return
   fi
   printf '%s: training on core %s (log: %s.log)\n' "$name" "$core" "$dir"
-  "${cmd[@]}" >"$dir.log" 2>&1 || die "$name: training failed; the end of $dir.log:
+  if [[ -d $dir/last ]]; then
+    "${cmd[@]}" >>"$dir.log" 2>&1 &  # a resumed run's log continues the earlier one
+  else
+    "${cmd[@]}" >"$dir.log" 2>&1 &
+  fi
+  local child=$! status
+  # Ctrl-C reaches the training itself (it writes a checkpoint and returns); a TERM from the script
+  # is passed on to it as that same request, once.
+  trap '' INT
+  trap 'kill -INT "$child" 2>/dev/null' TERM
+  while :; do
+    status=0
+    wait "$child" || status=$?  # (set -e would end the subshell at a non-zero wait)
+    kill -0 "$child" 2>/dev/null || break
+  done
+  if [[ $status -eq 130 ]]; then
+    printf '%s: stopped at a checkpoint; run the script again to resume it\n' "$name" >&2
+    exit 130
+  fi
+  [[ $status -eq 0 ]] || die "$name: training failed (status $status); the end of $dir.log:
 $(tail -n 5 "$dir.log")"
   completed "$dir" || die "$name: the run did not complete (see $dir.log)"
   printf '%s: done (%s)\n' "$name" "$(grep -o '"wer": *[0-9.]*' "$dir/summary.json" | head -n 1)"
@@ -88,7 +107,7 @@ $(tail -n 5 "$dir.log")"
 
 mkdir -p "$out"
 cores=$(nproc)
-pending=() pids=() slot=0
+pending=()
 for m in "${members[@]}"; do
   read -r name seed direction <<<"$m"
   if [[ $dry -eq 0 ]] && completed "$out/$name"; then
@@ -98,18 +117,57 @@ for m in "${members[@]}"; do
   pending+=("$name $seed $direction")
 done
 
-# Up to --parallel trainings at a time; each waits for the slot it reuses.
-for p in "${pending[@]}"; do
-  read -r name seed direction <<<"$p"
-  if [[ ${#pids[@]} -ge $parallel ]]; then
-    wait "${pids[0]}" || die "a training failed (see the logs in $out)"
-    pids=("${pids[@]:1}")
+# Up to --parallel trainings at a time, each on a core of its own; every few minutes a line per
+# running training says where it is (the last line of its log).
+declare -A core_of=()  # pid -> core
+# On a failure, a TERM or Ctrl-C the other trainings stop at a checkpoint too; run the script
+# again to resume them. Ctrl-C reaches every training by itself, so it is not passed on again.
+interrupted=0
+stop_trainings() {
+  [[ ${#core_of[@]} -gt 0 ]] || return 0
+  printf 'stopping the trainings still running (run the script again to resume them)\n' >&2
+  [[ $interrupted -eq 1 ]] || kill -TERM "${!core_of[@]}" 2>/dev/null
+  wait 2>/dev/null || true
+}
+trap stop_trainings EXIT
+trap 'interrupted=1; exit 130' INT
+trap 'exit 143' TERM
+next=0 last_report=$SECONDS
+free_core() {
+  local c
+  for ((c = 0; c < cores; ++c)); do
+    [[ " ${core_of[*]} " == *" $c "* ]] || { echo "$c"; return; }
+  done
+  echo $((${#core_of[@]} % cores))  # more trainings than cores: share
+}
+while [[ $next -lt ${#pending[@]} || ${#core_of[@]} -gt 0 ]]; do
+  for pid in "${!core_of[@]}"; do
+    kill -0 "$pid" 2>/dev/null && continue
+    wait "$pid" || die "a training stopped or failed (see above, and the logs in $out)"
+    unset "core_of[$pid]"
+  done
+  while [[ $next -lt ${#pending[@]} && ( $dry -eq 1 || ${#core_of[@]} -lt $parallel ) ]]; do
+    read -r name seed direction <<<"${pending[next]}"
+    next=$((next + 1))
+    if [[ $dry -eq 1 ]]; then
+      train "$name" "$seed" "$direction" $(((next - 1) % cores))
+      continue
+    fi
+    core=$(free_core)
+    train "$name" "$seed" "$direction" "$core" &
+    core_of[$!]=$core
+  done
+  [[ ${#core_of[@]} -gt 0 ]] || break
+  sleep 5
+  if ((SECONDS - last_report >= 300)); then
+    last_report=$SECONDS
+    for m in "${members[@]}"; do
+      read -r name _ <<<"$m"
+      [[ -f $out/$name.log ]] && ! completed "$out/$name" &&
+        printf '[%s] %s: %s\n' "$(date +%H:%M)" "$name" "$(tail -n 1 "$out/$name.log")"
+    done
   fi
-  train "$name" "$seed" "$direction" $((slot % cores)) &
-  pids+=($!)
-  slot=$((slot + 1))
 done
-for pid in "${pids[@]}"; do wait "$pid" || die "a training failed (see the logs in $out)"; done
 
 system=("$out/l2r-s11" --ensemble "$out/l2r-s12" --rescore "$out/r2l-s21" --rescore "$out/r2l-s22")
 weight_args=()
