@@ -67,9 +67,10 @@ completed() { grep -qs '"completed": *true' "$1/summary.json"; }
 # train NAME SEED DIRECTION CORE: trains (or resumes) one member, its output in NAME.log.
 train() {
   local name=$1 seed=$2 direction=$3 core=$4 dir=$out/$1
-  local cmd=("${run_env[@]}")
+  local cmd=("${run_env[@]}") resume=0
+  [[ -d $dir/last ]] && resume=1
   command -v taskset >/dev/null && cmd+=(taskset -c "$core")
-  if [[ -d $dir/last ]]; then
+  if [[ $resume -eq 1 ]]; then
     cmd+=("$dendrite" train --resume "$dir" --threads 1)
   else
     cmd+=("$dendrite" train g2p-lstm --threads 1 --seed "$seed" --out "$dir" "${small[@]}")
@@ -80,7 +81,7 @@ train() {
     return
   fi
   printf '%s: training on core %s (log: %s.log)\n' "$name" "$core" "$dir"
-  if [[ -d $dir/last ]]; then
+  if [[ $resume -eq 1 ]]; then
     "${cmd[@]}" >>"$dir.log" 2>&1 &  # a resumed run's log continues the earlier one
   else
     "${cmd[@]}" >"$dir.log" 2>&1 &
