@@ -47,7 +47,10 @@ for w in $weights; do
   [[ $w =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--weights: '$w' is not a non-negative number"
 done
 [[ -n $weights ]] || die "--weights: give at least one weight"
-[[ -n $out ]] || out=$repo/runs/g2p-ensemble$([[ $quick -eq 1 ]] && echo -quick)
+if [[ -z $out ]]; then
+  out=$repo/runs/g2p-ensemble
+  [[ $quick -eq 0 ]] || out+=-quick
+fi
 [[ $dry -eq 1 || -x $dendrite ]] || die "$dendrite not found: build first (scripts/setup.sh run, or set DENDRITE)"
 
 # name seed direction: the four members. Seeds as in docs/sequence.md.
