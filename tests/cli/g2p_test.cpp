@@ -13,6 +13,7 @@
 #include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 
 #include "cli/cli_test_util.h"
@@ -365,6 +366,20 @@ TEST_F(G2PRightToLeft, RescoringWithItselfKeepsTheRanking) {
               rates_after(r.out, "stress ignored, beam 3:  "));
   }
   EXPECT_THAT(r.out, HasSubstr("rescore_weight 2.5\n"));
+  // Each system's n-best is the same list, so the joined one adds nothing, and no reranking beats
+  // its oracle.
+  std::smatch m;
+  ASSERT_TRUE(
+      std::regex_search(r.out, m,
+                        std::regex("oracle \\(a reference among the candidates\\), beam 3:  this system's 3 best "
+                                   "(WER [0-9.]+%  PER [0-9.]+%),  the rescorer's (WER [0-9.]+%  PER [0-9.]+%),  "
+                                   "joined \\(([0-9.]+) candidates a word\\) (WER [0-9.]+%  PER [0-9.]+%)\n")))
+      << r.out;
+  EXPECT_EQ(m[2], m[1]);
+  EXPECT_EQ(m[4], m[1]);
+  EXPECT_LE(std::stod(m[3]), 3.0);
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("test_oracle_wer [0-9.]+  test_oracle_per [0-9.]+  "
+                                              "test_oracle_candidates [0-9.]+\n"));
 }
 
 TEST_F(G2PRightToLeft, BadRescoreWeightIsAnError) {

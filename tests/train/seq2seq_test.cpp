@@ -60,6 +60,25 @@ TEST(SeqMetrics, ErrorRatesOnStressFreeClasses) {
   EXPECT_THROW(small.add({5}, {{1}}), Error);
 }
 
+// The oracle picks, per item, the candidate nearest to any reference; its scores bound what any
+// reranking of the same lists could reach.
+TEST(SeqMetrics, OracleTokensPickTheCandidateNearestAReference) {
+  const std::vector<SequenceItem> items = {{{1}, {{4, 5, 6}}},          // the second candidate is exact
+                                           {{2}, {{7, 8}, {9, 9, 9}}},  // one edit from the alternate
+                                           {{3}, {{4}}},                // two equally near: the first
+                                           {{4}, {{5}}}};               // no candidates at all
+  const std::vector<std::vector<std::vector<int64_t>>> candidates = {
+      {{4, 5}, {4, 5, 6}, {6}}, {{1, 2, 3, 4}, {9, 9}}, {{5}, {6}}, {}};
+  const auto oracle = oracle_tokens(items, candidates);
+  EXPECT_EQ(oracle, (std::vector<std::vector<int64_t>>{{4, 5, 6}, {9, 9}, {5}, {}}));
+  const DecodeScores s = score_hypotheses(items, oracle);
+  EXPECT_DOUBLE_EQ(s.wer, 3.0 / 4.0);
+  EXPECT_DOUBLE_EQ(s.per, (0.0 + 1 + 1 + 1) / (3 + 3 + 1 + 1));
+  // Reranking the first list cannot beat its oracle.
+  EXPECT_LE(s.wer, score_hypotheses(items, {{4, 5}, {1, 2, 3, 4}, {6}, {}}).wer);
+  EXPECT_THROW(oracle_tokens(items, {{}}), Error);
+}
+
 Seq2SeqData copy_task() {
   Seq2SeqData d;
   for (int i = 0; i < 48; ++i) {

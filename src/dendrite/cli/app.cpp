@@ -115,7 +115,8 @@ void add_eval(CLI::App& app, EvalArgs& a) {
 }
 
 void add_predict(CLI::App& app, PredictArgs& a) {
-  CLI::App* predict = app.add_subcommand("predict", "Classify PNG images with a run's model");
+  CLI::App* predict =
+      app.add_subcommand("predict", "Use a run's model: classify PNG images, or pronounce words (g2p runs)");
   predict->add_option("run_dir", a.run_dir, "a run directory written by `dendrite train`")->required();
   predict->add_option("files", a.files,
                       "PNG images of the model's input size (28x28 grey for Fashion-MNIST), or words for a g2p run")

@@ -229,6 +229,11 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
   train::DecodeScores beamed;
   std::vector<std::pair<double, train::DecodeScores>> rescored;  // (weight, scores)
   std::optional<train::DecodeScores> rescorer_alone;
+  struct Oracles {
+    train::DecodeScores own, theirs, joined;
+    double candidates = 0.0;  // distinct joined candidates a word, on average
+  };
+  std::optional<Oracles> oracles;
   if (!p.rescorer) {
     beamed = train::evaluate_decoding(*p.model, words, beam_batch, beam, alpha, classes, &best);
     if (p.recipe.data.reverse_target)
@@ -260,6 +265,23 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
     start = Clock::now();
     const auto scored = p.score_joined(sources, own, theirs, batch);
     const double all_seconds = own_seconds + their_seconds + seconds_since(start);
+    // Oracles: how many words have a reference among the candidates at all, the most any weight
+    // (or any reranker) could get right; they tell whether a wider beam or a better reranker is the
+    // thing to try.
+    const auto token_lists = [](const std::vector<std::vector<nn::Hypothesis>>& lists) {
+      std::vector<std::vector<std::vector<int64_t>>> out(lists.size());
+      for (size_t i = 0; i < lists.size(); ++i)
+        for (const auto& h : lists[i]) out[i].push_back(h.tokens);
+      return out;
+    };
+    std::vector<std::vector<std::vector<int64_t>>> joined_tokens(scored.size());
+    for (size_t i = 0; i < scored.size(); ++i)
+      for (const auto& c : scored[i]) joined_tokens[i].push_back(c.tokens);
+    oracles = Oracles{.own = train::score_hypotheses(natural, train::oracle_tokens(natural, token_lists(own))),
+                      .theirs = train::score_hypotheses(natural, train::oracle_tokens(natural, token_lists(theirs))),
+                      .joined = train::score_hypotheses(natural, train::oracle_tokens(natural, joined_tokens))};
+    for (const auto& list : scored) oracles->candidates += static_cast<double>(list.size());
+    oracles->candidates /= static_cast<double>(std::max<size_t>(scored.size(), 1));
     for (size_t k = 0; k < weights.size(); ++k) {
       const std::vector<double> pair = {1.0, weights[k]};
       const auto ranked = train::rank_candidates(scored, pair, alpha);
@@ -294,6 +316,15 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
     const train::DecodeScores& r = *rescorer_alone;
     out << fmt::format("rescorer alone, beam {}:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s)\n", beam, 100 * r.wer,
                        100 * r.per, r.words_per_sec);
+  }
+  if (oracles) {
+    out << fmt::format(
+        "oracle (a reference among the candidates), beam {}:  this system's {} best WER {:.2f}%  PER {:.2f}%,  "
+        "the rescorer's WER {:.2f}%  PER {:.2f}%,  joined ({:.1f} candidates a word) WER {:.2f}%  PER {:.2f}%\n",
+        beam, beam, 100 * oracles->own.wer, 100 * oracles->own.per, 100 * oracles->theirs.wer,
+        100 * oracles->theirs.per, oracles->candidates, 100 * oracles->joined.wer, 100 * oracles->joined.per);
+    out << fmt::format("{0}_oracle_wer {1:.6f}  {0}_oracle_per {2:.6f}  {0}_oracle_candidates {3:.3f}\n", args.split,
+                       oracles->joined.wer, oracles->joined.per, oracles->candidates);
   }
   for (const auto& [weight, r] : rescored) {
     out << fmt::format("rescored (weight {}), beam {}:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s, both systems)\n",

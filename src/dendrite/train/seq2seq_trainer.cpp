@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <numeric>
 #include <optional>
 
@@ -125,6 +126,26 @@ std::vector<std::vector<int64_t>> best_tokens(const std::vector<std::vector<nn::
   std::vector<std::vector<int64_t>> out;
   out.reserve(nbest.size());
   for (const auto& list : nbest) out.push_back(list.empty() ? std::vector<int64_t>{} : list.front().tokens);
+  return out;
+}
+
+std::vector<std::vector<int64_t>> oracle_tokens(const std::vector<SequenceItem>& items,
+                                                const std::vector<std::vector<std::vector<int64_t>>>& candidates) {
+  DENDRITE_CHECK(items.size() == candidates.size(), "oracle_tokens: {} items but {} candidate lists", items.size(),
+                 candidates.size());
+  std::vector<std::vector<int64_t>> out(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    int64_t fewest = std::numeric_limits<int64_t>::max();
+    for (const auto& candidate : candidates[i]) {
+      for (const auto& reference : items[i].references) {
+        const int64_t edits = edit_distance(candidate, reference);
+        if (edits < fewest) {
+          fewest = edits;
+          out[i] = candidate;
+        }
+      }
+    }
+  }
   return out;
 }
 

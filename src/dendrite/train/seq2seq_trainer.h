@@ -108,6 +108,11 @@ DecodeScores score_hypotheses(const std::vector<SequenceItem>& items, const std:
                               const std::vector<int64_t>& stress_classes = {});
 // The tokens of each list's first (best) hypothesis; empty for an empty list.
 std::vector<std::vector<int64_t>> best_tokens(const std::vector<std::vector<nn::Hypothesis>>& nbest);
+// Each item's candidate nearest to one of its references (fewest edits, the first of equals;
+// empty when it has none). Scored by score_hypotheses, these give an n-best list's oracle error
+// rates: the best that any reranking of the list could do.
+std::vector<std::vector<int64_t>> oracle_tokens(const std::vector<SequenceItem>& items,
+                                                const std::vector<std::vector<std::vector<int64_t>>>& candidates);
 // Each item's n best hypotheses, in the order of `sources`.
 std::vector<std::vector<nn::Hypothesis>> decode_sources(nn::Seq2SeqModel& model,
                                                         const std::vector<std::vector<int64_t>>& sources, int64_t batch,
