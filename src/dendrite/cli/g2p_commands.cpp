@@ -64,6 +64,100 @@ int64_t write_errors(std::ofstream& file, const Pronouncer& p, const std::vector
   return wrong;
 }
 
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+std::vector<std::vector<std::vector<int64_t>>> token_lists(const std::vector<std::vector<nn::Hypothesis>>& lists) {
+  std::vector<std::vector<std::vector<int64_t>>> out(lists.size());
+  for (size_t i = 0; i < lists.size(); ++i)
+    for (const auto& h : lists[i]) out[i].push_back(h.tokens);
+  return out;
+}
+
+// `dendrite eval --rescore`: each system's beam search alone, the oracle of the n-best lists, and
+// the joined lists reranked at each weight.
+struct RescoredEvaluation {
+  train::DecodeScores beamed, rescorer_alone;
+  // Oracles: the error rates if every word took its candidate nearest a reference, the most any
+  // weight (or any reranker) could get right; they tell whether a wider beam or better scores are
+  // the thing to try.
+  train::DecodeScores own_oracle, their_oracle, joined_oracle;
+  double candidates = 0.0;                                       // distinct joined candidates a word, on average
+  std::vector<std::pair<double, train::DecodeScores>> rescored;  // (weight, scores)
+  std::vector<std::vector<int64_t>> best;                        // the first weight's choices
+};
+
+// `items` read first phoneme first. Each system's n-best is decoded once, both with `options`; every
+// weight reranks the same scored candidates.
+RescoredEvaluation evaluate_rescored(const Pronouncer& p, const std::vector<train::SequenceItem>& items,
+                                     int64_t beam_batch, int64_t batch, const nn::DecodeOptions& options,
+                                     const std::vector<double>& weights, const std::vector<int64_t>& classes) {
+  std::vector<std::vector<int64_t>> sources;
+  for (const auto& item : items) sources.push_back(item.source);
+  const auto words_per_sec = [&](double seconds) {
+    return seconds > 0 ? static_cast<double>(items.size()) / seconds : 0.0;
+  };
+  RescoredEvaluation e;
+  auto start = Clock::now();
+  const auto own = p.decode_ids(sources, beam_batch, options);
+  const double own_seconds = seconds_since(start);
+  e.beamed = train::score_hypotheses(items, train::best_tokens(own), classes);
+  e.beamed.words_per_sec = words_per_sec(own_seconds);
+  start = Clock::now();
+  const auto theirs = p.rescorer->decode_ids(sources, beam_batch, options);
+  const double their_seconds = seconds_since(start);
+  e.rescorer_alone = train::score_hypotheses(items, train::best_tokens(theirs), classes);
+  e.rescorer_alone.words_per_sec = words_per_sec(their_seconds);
+  start = Clock::now();
+  const auto scored = p.score_joined(sources, own, theirs, batch);
+  const double all_seconds = own_seconds + their_seconds + seconds_since(start);
+
+  std::vector<std::vector<std::vector<int64_t>>> joined(scored.size());
+  for (size_t i = 0; i < scored.size(); ++i) {
+    for (const auto& c : scored[i]) joined[i].push_back(c.tokens);
+    e.candidates += static_cast<double>(scored[i].size());
+  }
+  e.candidates /= static_cast<double>(std::max<size_t>(scored.size(), 1));
+  e.own_oracle = train::score_hypotheses(items, train::oracle_tokens(items, token_lists(own)));
+  e.their_oracle = train::score_hypotheses(items, train::oracle_tokens(items, token_lists(theirs)));
+  e.joined_oracle = train::score_hypotheses(items, train::oracle_tokens(items, joined));
+
+  for (double weight : weights) {
+    const std::vector<double> pair = {1.0, weight};
+    std::vector<std::vector<int64_t>> chosen =
+        train::best_tokens(train::rank_candidates(scored, pair, options.length_penalty));
+    train::DecodeScores s = train::score_hypotheses(items, chosen, classes);
+    s.words_per_sec = words_per_sec(all_seconds);
+    if (e.rescored.empty()) e.best = std::move(chosen);  // what --errors lists
+    e.rescored.emplace_back(weight, s);
+  }
+  return e;
+}
+
+void print_rescored(std::ostream& out, const RescoredEvaluation& e, const std::string& split, int64_t beam) {
+  const train::DecodeScores& r = e.rescorer_alone;
+  out << fmt::format("rescorer alone, beam {}:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s)\n", beam, 100 * r.wer,
+                     100 * r.per, r.words_per_sec);
+  out << fmt::format(
+      "oracle (a reference among the candidates), beam {}:  this system's {} best WER {:.2f}%  PER {:.2f}%,  "
+      "the rescorer's WER {:.2f}%  PER {:.2f}%,  joined ({:.1f} candidates a word) WER {:.2f}%  PER {:.2f}%\n",
+      beam, beam, 100 * e.own_oracle.wer, 100 * e.own_oracle.per, 100 * e.their_oracle.wer, 100 * e.their_oracle.per,
+      e.candidates, 100 * e.joined_oracle.wer, 100 * e.joined_oracle.per);
+  out << fmt::format("{0}_oracle_wer {1:.6f}  {0}_oracle_per {2:.6f}  {0}_oracle_candidates {3:.3f}\n", split,
+                     e.joined_oracle.wer, e.joined_oracle.per, e.candidates);
+  for (const auto& [weight, s] : e.rescored) {
+    out << fmt::format("rescored (weight {}), beam {}:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s, both systems)\n",
+                       weight, beam, 100 * s.wer, 100 * s.per, s.words_per_sec);
+    out << fmt::format("stress ignored, rescored (weight {}):  WER {:.2f}%  PER {:.2f}%\n", weight,
+                       100 * s.wer_no_stress, 100 * s.per_no_stress);
+    out << fmt::format(
+        "{0}_rescored_wer {1:.6f}  {0}_rescored_per {2:.6f}  {0}_rescored_wer_no_stress {3:.6f}  "
+        "{0}_rescored_per_no_stress {4:.6f}  rescore_weight {5}\n",
+        split, s.wer, s.per, s.wer_no_stress, s.per_no_stress, weight);
+  }
+}
+
 }  // namespace
 
 bool train_args_are_seq2seq(const TrainArgs& args) {
@@ -227,70 +321,16 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
       for (auto& r : item.references) std::reverse(r.begin(), r.end());
   std::vector<std::vector<int64_t>> best;
   train::DecodeScores beamed;
-  std::vector<std::pair<double, train::DecodeScores>> rescored;  // (weight, scores)
-  std::optional<train::DecodeScores> rescorer_alone;
-  struct Oracles {
-    train::DecodeScores own, theirs, joined;
-    double candidates = 0.0;  // distinct joined candidates a word, on average
-  };
-  std::optional<Oracles> oracles;
+  std::optional<RescoredEvaluation> rescoring;
   if (!p.rescorer) {
     beamed = train::evaluate_decoding(*p.model, words, beam_batch, beam, alpha, classes, &best);
     if (p.recipe.data.reverse_target)
       for (auto& b : best) std::reverse(b.begin(), b.end());
   } else {
-    // Each system's n-best is decoded once, both with this command's options; every weight reranks
-    // the same scored candidates.
     const nn::DecodeOptions options{.max_length = {1}, .beam = beam, .nbest = beam, .length_penalty = alpha};
-    std::vector<std::vector<int64_t>> sources;
-    for (const auto& item : words) sources.push_back(item.source);
-    using Clock = std::chrono::steady_clock;
-    const auto seconds_since = [](Clock::time_point t) {
-      return std::chrono::duration<double>(Clock::now() - t).count();
-    };
-    const auto words_per_sec = [&](double seconds) {
-      return seconds > 0 ? static_cast<double>(words.size()) / seconds : 0.0;
-    };
-    auto start = Clock::now();
-    const auto own = p.decode_ids(sources, beam_batch, options);
-    const double own_seconds = seconds_since(start);
-    best = train::best_tokens(own);
-    beamed = train::score_hypotheses(natural, best, classes);
-    beamed.words_per_sec = words_per_sec(own_seconds);
-    start = Clock::now();
-    const auto theirs = p.rescorer->decode_ids(sources, beam_batch, options);
-    const double their_seconds = seconds_since(start);
-    rescorer_alone = train::score_hypotheses(natural, train::best_tokens(theirs), classes);
-    rescorer_alone->words_per_sec = words_per_sec(their_seconds);
-    start = Clock::now();
-    const auto scored = p.score_joined(sources, own, theirs, batch);
-    const double all_seconds = own_seconds + their_seconds + seconds_since(start);
-    // Oracles: how many words have a reference among the candidates at all, the most any weight
-    // (or any reranker) could get right; they tell whether a wider beam or a better reranker is the
-    // thing to try.
-    const auto token_lists = [](const std::vector<std::vector<nn::Hypothesis>>& lists) {
-      std::vector<std::vector<std::vector<int64_t>>> out(lists.size());
-      for (size_t i = 0; i < lists.size(); ++i)
-        for (const auto& h : lists[i]) out[i].push_back(h.tokens);
-      return out;
-    };
-    std::vector<std::vector<std::vector<int64_t>>> joined_tokens(scored.size());
-    for (size_t i = 0; i < scored.size(); ++i)
-      for (const auto& c : scored[i]) joined_tokens[i].push_back(c.tokens);
-    oracles = Oracles{.own = train::score_hypotheses(natural, train::oracle_tokens(natural, token_lists(own))),
-                      .theirs = train::score_hypotheses(natural, train::oracle_tokens(natural, token_lists(theirs))),
-                      .joined = train::score_hypotheses(natural, train::oracle_tokens(natural, joined_tokens))};
-    for (const auto& list : scored) oracles->candidates += static_cast<double>(list.size());
-    oracles->candidates /= static_cast<double>(std::max<size_t>(scored.size(), 1));
-    for (size_t k = 0; k < weights.size(); ++k) {
-      const std::vector<double> pair = {1.0, weights[k]};
-      const auto ranked = train::rank_candidates(scored, pair, alpha);
-      std::vector<std::vector<int64_t>> chosen = train::best_tokens(ranked);
-      train::DecodeScores s = train::score_hypotheses(natural, chosen, classes);
-      s.words_per_sec = words_per_sec(all_seconds);
-      rescored.emplace_back(weights[k], s);
-      if (k == 0) best = std::move(chosen);  // what --errors lists
-    }
+    rescoring = evaluate_rescored(p, natural, beam_batch, batch, options, weights, classes);
+    beamed = rescoring->beamed;
+    best = rescoring->best;
   }
   out << fmt::format("{}: {} {} words\n", p.recipe.name, greedy.words, args.split);
   if (p.runs.size() > 1) out << fmt::format("ensemble of {} models: {}\n", p.runs.size(), fmt::join(p.runs, ", "));
@@ -312,37 +352,13 @@ int g2p_eval_command(const EvalArgs& args, std::ostream& out) {
       "{0}_greedy_wer_no_stress {1:.6f}  {0}_greedy_per_no_stress {2:.6f}  {0}_beam_wer_no_stress {3:.6f}  "
       "{0}_beam_per_no_stress {4:.6f}\n",
       args.split, greedy.wer_no_stress, greedy.per_no_stress, beamed.wer_no_stress, beamed.per_no_stress);
-  if (rescorer_alone) {
-    const train::DecodeScores& r = *rescorer_alone;
-    out << fmt::format("rescorer alone, beam {}:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s)\n", beam, 100 * r.wer,
-                       100 * r.per, r.words_per_sec);
-  }
-  if (oracles) {
-    out << fmt::format(
-        "oracle (a reference among the candidates), beam {}:  this system's {} best WER {:.2f}%  PER {:.2f}%,  "
-        "the rescorer's WER {:.2f}%  PER {:.2f}%,  joined ({:.1f} candidates a word) WER {:.2f}%  PER {:.2f}%\n",
-        beam, beam, 100 * oracles->own.wer, 100 * oracles->own.per, 100 * oracles->theirs.wer,
-        100 * oracles->theirs.per, oracles->candidates, 100 * oracles->joined.wer, 100 * oracles->joined.per);
-    out << fmt::format("{0}_oracle_wer {1:.6f}  {0}_oracle_per {2:.6f}  {0}_oracle_candidates {3:.3f}\n", args.split,
-                       oracles->joined.wer, oracles->joined.per, oracles->candidates);
-  }
-  for (const auto& [weight, r] : rescored) {
-    out << fmt::format("rescored (weight {}), beam {}:  WER {:.2f}%  PER {:.2f}%  ({:.0f} words/s, both systems)\n",
-                       weight, beam, 100 * r.wer, 100 * r.per, r.words_per_sec);
-    out << fmt::format("stress ignored, rescored (weight {}):  WER {:.2f}%  PER {:.2f}%\n", weight,
-                       100 * r.wer_no_stress, 100 * r.per_no_stress);
-    out << fmt::format(
-        "{0}_rescored_wer {1:.6f}  {0}_rescored_per {2:.6f}  {0}_rescored_wer_no_stress {3:.6f}  "
-        "{0}_rescored_per_no_stress {4:.6f}  rescore_weight {5}\n",
-        args.split, r.wer, r.per, r.wer_no_stress, r.per_no_stress, weight);
-  }
+  if (rescoring) print_rescored(out, *rescoring, args.split, beam);
   if (errors_file.is_open()) {
     const int64_t wrong = write_errors(errors_file, p, natural, best, classes);
     errors_file.close();
     DENDRITE_CHECK(!errors_file.fail(), "--errors: writing {} failed", args.errors);
     out << fmt::format("{} wrong words ({}beam {}) written to {}\n", wrong,
-                       rescored.empty() ? "" : fmt::format("rescored with weight {}, ", rescored.front().first), beam,
-                       args.errors);
+                       rescoring ? fmt::format("rescored with weight {}, ", weights.front()) : "", beam, args.errors);
   }
   return 0;
 }
