@@ -625,7 +625,13 @@ TEST(G2PRecipe, ChecksNameTheKey) {
   EXPECT_THAT(error_of_validate(nbest), HasSubstr("key 'decode.nbest' must be in [1, decode.beam = 5], got 9"));
   Recipe layers = r;
   layers.model.decoder_lstm_layers = 0;
-  EXPECT_THAT(error_of_validate(layers), HasSubstr("key 'model.decoder_lstm_layers' must be >= 1, got 0"));
+  EXPECT_THAT(error_of_validate(layers), HasSubstr("key 'model.decoder_lstm_layers' must be in [1, 64], got 0"));
+  Recipe wide = r;
+  wide.model.encoder_hidden = 99999999999;
+  EXPECT_THAT(error_of_validate(wide), HasSubstr("key 'model.encoder_hidden' must be in [1, 65536], got 99999999999"));
+  Recipe empty = r;
+  empty.model.embed = 0;
+  EXPECT_THAT(error_of_validate(empty), HasSubstr("key 'model.embed' must be in [1, 65536], got 0"));
 }
 
 TEST(G2PRecipe, TransformerChecksNameTheKey) {
@@ -638,7 +644,10 @@ TEST(G2PRecipe, TransformerChecksNameTheKey) {
   EXPECT_THAT(error_of_validate(heads), HasSubstr("key 'model.d_model' (100) must be a multiple of model.heads (8)"));
   Recipe layers = r;
   layers.model.decoder_layers = 0;
-  EXPECT_THAT(error_of_validate(layers), HasSubstr("key 'model.decoder_layers' must be >= 1, got 0"));
+  EXPECT_THAT(error_of_validate(layers), HasSubstr("key 'model.decoder_layers' must be in [1, 64], got 0"));
+  Recipe ffn = r;
+  ffn.model.feedforward = 1 << 20;
+  EXPECT_THAT(error_of_validate(ffn), HasSubstr("key 'model.feedforward' must be in [1, 65536], got 1048576"));
   Recipe positions = r;
   positions.model.positions = "rotary";
   EXPECT_THAT(error_of_validate(positions),

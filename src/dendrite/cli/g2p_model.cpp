@@ -42,22 +42,26 @@ void check_seq2seq_recipe(const Recipe& r, const std::string& source) {
                      : std::string(" (cmudict needs model.architecture = \"g2p-lstm\" or \"g2p-transformer\")"));
   if (!seq) return;
   const ModelRecipe& m = r.model;
-  auto at_least_one = [&](std::initializer_list<std::pair<const char*, int64_t>> keys) {
-    for (auto [key, value] : keys) DENDRITE_CHECK(value >= 1, "{}: key '{}' must be >= 1, got {}", where, key, value);
+  // The upper bounds are far beyond any model these recipes train; without them a typo in a width
+  // fails only later, as an allocation of terabytes that names no key.
+  constexpr int64_t kMaxWidth = 65536, kMaxLayers = 64;
+  auto in_range = [&](std::initializer_list<std::pair<const char*, int64_t>> keys, int64_t most) {
+    for (auto [key, value] : keys)
+      DENDRITE_CHECK(value >= 1 && value <= most, "{}: key '{}' must be in [1, {}], got {}", where, key, most, value);
   };
-  at_least_one({{"model.encoder_layers", m.encoder_layers}, {"model.max_length", m.max_length}});
+  in_range({{"model.encoder_layers", m.encoder_layers}}, kMaxLayers);
+  in_range({{"model.max_length", m.max_length}}, kMaxWidth);
   if (m.architecture == "g2p-lstm") {
-    at_least_one({{"model.embed", m.embed},
-                  {"model.encoder_hidden", m.encoder_hidden},
-                  {"model.decoder_hidden", m.decoder_hidden},
-                  {"model.decoder_lstm_layers", m.decoder_lstm_layers}});
+    in_range({{"model.embed", m.embed},
+              {"model.encoder_hidden", m.encoder_hidden},
+              {"model.decoder_hidden", m.decoder_hidden}},
+             kMaxWidth);
+    in_range({{"model.decoder_lstm_layers", m.decoder_lstm_layers}}, kMaxLayers);
     DENDRITE_CHECK(m.attention == "additive" || m.attention == "dot",
                    "{}: key 'model.attention' is \"{}\"; choose one of: additive, dot", where, m.attention);
   } else {
-    at_least_one({{"model.d_model", m.d_model},
-                  {"model.heads", m.heads},
-                  {"model.feedforward", m.feedforward},
-                  {"model.decoder_layers", m.decoder_layers}});
+    in_range({{"model.d_model", m.d_model}, {"model.heads", m.heads}, {"model.feedforward", m.feedforward}}, kMaxWidth);
+    in_range({{"model.decoder_layers", m.decoder_layers}}, kMaxLayers);
     DENDRITE_CHECK(
         m.d_model % m.heads == 0,
         "{}: key 'model.d_model' ({}) must be a multiple of model.heads ({}): each head gets d_model / heads "
