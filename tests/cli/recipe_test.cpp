@@ -138,6 +138,35 @@ TEST(Recipe, ValidationNamesKeyAndChoices) {
               HasSubstr("key 'model.input' must be [1, 28, 28] for fashion-mnist"));
 }
 
+// A typo in a model size is caught against the recipe, not later as a terabyte allocation.
+TEST(Recipe, ModelSizesHaveUpperBounds) {
+  const Recipe valid = parse_recipe(kValid, "test.toml", "test");
+  const auto error_with = [&](auto change) {
+    Recipe r = valid;
+    change(r.model);
+    return error_of([&] { validate_recipe(r, "test.toml"); });
+  };
+  EXPECT_THAT(error_with([](ModelRecipe& m) {
+                m.hidden = {512, 99999999999};
+              }),
+              HasSubstr("recipe test.toml: key 'model.hidden' must be in [1, 65536], got 99999999999"));
+  EXPECT_THAT(error_with([](ModelRecipe& m) { m.hidden = std::vector<int64_t>(65, 8); }),
+              HasSubstr("key 'model.hidden' may name at most 64 layers, got 65"));
+  EXPECT_THAT(error_with([](ModelRecipe& m) {
+                m.channels = {32, 0};
+              }),
+              HasSubstr("key 'model.channels' must be in [1, 65536], got 0"));
+  EXPECT_THAT(error_with([](ModelRecipe& m) { m.classes = 1; }),
+              HasSubstr("key 'model.classes' must be in [2, 65536], got 1"));
+  EXPECT_THAT(error_with([](ModelRecipe& m) { m.convs = 1000; }),
+              HasSubstr("key 'model.convs' must be in [1, 64], got 1000"));
+  EXPECT_THAT(
+      error_with([](ModelRecipe& m) {
+        m.input = {1, 28, 1 << 20};
+      }),
+      HasSubstr("key 'model.input' must be three sizes in [1, 65536] [channels, height, width], got [1, 28, 1048576]"));
+}
+
 TEST(Recipe, TomlRoundTripIsExact) {
   Recipe r = parse_recipe(kValid, "test.toml", "test");
   r.optim.lr = 0.1;

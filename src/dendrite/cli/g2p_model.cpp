@@ -42,26 +42,24 @@ void check_seq2seq_recipe(const Recipe& r, const std::string& source) {
                      : std::string(" (cmudict needs model.architecture = \"g2p-lstm\" or \"g2p-transformer\")"));
   if (!seq) return;
   const ModelRecipe& m = r.model;
-  // The upper bounds are far beyond any model these recipes train; without them a typo in a width
-  // fails only later, as an allocation of terabytes that names no key.
-  constexpr int64_t kMaxWidth = 65536, kMaxLayers = 64;
   auto in_range = [&](std::initializer_list<std::pair<const char*, int64_t>> keys, int64_t most) {
     for (auto [key, value] : keys)
       DENDRITE_CHECK(value >= 1 && value <= most, "{}: key '{}' must be in [1, {}], got {}", where, key, most, value);
   };
-  in_range({{"model.encoder_layers", m.encoder_layers}}, kMaxLayers);
-  in_range({{"model.max_length", m.max_length}}, kMaxWidth);
+  in_range({{"model.encoder_layers", m.encoder_layers}}, kMaxRecipeLayers);
+  in_range({{"model.max_length", m.max_length}}, kMaxRecipeWidth);
   if (m.architecture == "g2p-lstm") {
     in_range({{"model.embed", m.embed},
               {"model.encoder_hidden", m.encoder_hidden},
               {"model.decoder_hidden", m.decoder_hidden}},
-             kMaxWidth);
-    in_range({{"model.decoder_lstm_layers", m.decoder_lstm_layers}}, kMaxLayers);
+             kMaxRecipeWidth);
+    in_range({{"model.decoder_lstm_layers", m.decoder_lstm_layers}}, kMaxRecipeLayers);
     DENDRITE_CHECK(m.attention == "additive" || m.attention == "dot",
                    "{}: key 'model.attention' is \"{}\"; choose one of: additive, dot", where, m.attention);
   } else {
-    in_range({{"model.d_model", m.d_model}, {"model.heads", m.heads}, {"model.feedforward", m.feedforward}}, kMaxWidth);
-    in_range({{"model.decoder_layers", m.decoder_layers}}, kMaxLayers);
+    in_range({{"model.d_model", m.d_model}, {"model.heads", m.heads}, {"model.feedforward", m.feedforward}},
+             kMaxRecipeWidth);
+    in_range({{"model.decoder_layers", m.decoder_layers}}, kMaxRecipeLayers);
     DENDRITE_CHECK(
         m.d_model % m.heads == 0,
         "{}: key 'model.d_model' ({}) must be a multiple of model.heads ({}): each head gets d_model / heads "

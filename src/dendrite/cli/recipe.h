@@ -25,6 +25,11 @@
 
 namespace dendrite::cli {
 
+// Upper bounds of a recipe's model sizes, far beyond any model these recipes train: without them a
+// typo in a width fails only later, as an allocation of terabytes that names no key.
+inline constexpr int64_t kMaxRecipeWidth = 65536;  // a layer's width, a channel count, an input side
+inline constexpr int64_t kMaxRecipeLayers = 64;
+
 struct ModelRecipe {
   std::string architecture = "mlp";          // "mlp" or "cnn" (models.h), "g2p-lstm" or "g2p-transformer" (g2p.h)
   std::vector<int64_t> input = {1, 28, 28};  // [channels, height, width] of one example

@@ -25,6 +25,11 @@ class Checker {
   void at_least(std::string_view key, T value, T low) const {
     DENDRITE_CHECK(value >= low, "{}: key '{}' must be >= {}, got {}", where_, key, low, value);
   }
+  // low <= value <= high
+  void between(std::string_view key, int64_t value, int64_t low, int64_t high) const {
+    DENDRITE_CHECK(value >= low && value <= high, "{}: key '{}' must be in [{}, {}], got {}", where_, key, low, high,
+                   value);
+  }
   void positive(std::string_view key, double value) const {
     DENDRITE_CHECK(value > 0, "{}: key '{}' must be > 0, got {}", where_, key, value);
   }
@@ -43,14 +48,20 @@ class Checker {
 
 void check_model(const Checker& c, const ModelRecipe& m) {
   c.choice("model.architecture", m.architecture, {"mlp", "cnn", "g2p-lstm", "g2p-transformer"});
-  c.require(m.input.size() == 3 && std::all_of(m.input.begin(), m.input.end(), [](int64_t v) { return v > 0; }),
+  c.require(m.input.size() == 3 &&
+                std::all_of(m.input.begin(), m.input.end(), [](int64_t v) { return v > 0 && v <= kMaxRecipeWidth; }),
             "model.input",
-            fmt::format("must be three positive sizes [channels, height, width], got [{}]", fmt::join(m.input, ", ")));
-  c.at_least<int64_t>("model.classes", m.classes, 2);
-  for (int64_t h : m.hidden) c.at_least<int64_t>("model.hidden", h, 1);
-  for (int64_t ch : m.channels) c.at_least<int64_t>("model.channels", ch, 1);
+            fmt::format("must be three sizes in [1, {}] [channels, height, width], got [{}]", kMaxRecipeWidth,
+                        fmt::join(m.input, ", ")));
+  c.between("model.classes", m.classes, 2, kMaxRecipeWidth);
+  for (int64_t h : m.hidden) c.between("model.hidden", h, 1, kMaxRecipeWidth);
+  c.require(m.hidden.size() <= kMaxRecipeLayers, "model.hidden",
+            fmt::format("may name at most {} layers, got {}", kMaxRecipeLayers, m.hidden.size()));
+  for (int64_t ch : m.channels) c.between("model.channels", ch, 1, kMaxRecipeWidth);
   c.require(m.architecture != "cnn" || !m.channels.empty(), "model.channels", "must name at least one stage for cnn");
-  c.at_least<int64_t>("model.convs", m.convs, 1);
+  c.require(m.channels.size() <= kMaxRecipeLayers, "model.channels",
+            fmt::format("may name at most {} stages, got {}", kMaxRecipeLayers, m.channels.size()));
+  c.between("model.convs", m.convs, 1, kMaxRecipeLayers);
   c.in_range("model.dropout", m.dropout, 0.0, 1.0);
   c.choice("model.activation", m.activation, {"relu", "gelu", "tanh", "sigmoid"});
 }
