@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The best G2P system of docs/sequence.md, from nothing: two left-to-right g2p-lstm runs as one
+# The four-model G2P system of docs/sequence.md, from nothing: two left-to-right g2p-lstm runs as one
 # ensemble, their n-best joined with that of two right-to-left runs (data.reverse_target) and
 # reranked by both (the right-to-left weight chosen on the dev split), then scored on the test split.
 #
@@ -13,8 +13,10 @@
 #   --dry-run        print the commands instead of running them
 #
 # A run that finished is kept and one that stopped is resumed, so the script can be run again after
-# an interruption. On 2 cores the full version takes about 2.5 hours (four ~65-minute trainings, two
-# at a time) and ended at test WER 26.39%, PER 6.81% (2026-11-28; docs/sequence.md, Results).
+# an interruption. Measured with the recipe's 24 epochs of 2026-11-28, the full version took about
+# 2.5 hours on 2 cores (four ~65-minute trainings, two at a time) and ended at test WER 26.39%, PER
+# 6.81% (docs/sequence.md, Results); the recipe now trains 36 epochs (one member: 28.45% against
+# 29.18%), so expect ~3.5-4 hours and a system not yet measured as a whole.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
