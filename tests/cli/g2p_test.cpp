@@ -633,6 +633,9 @@ TEST(G2PRecipe, ChecksNameTheKey) {
   Recipe empty = r;
   empty.model.embed = 0;
   EXPECT_THAT(error_of_validate(empty), HasSubstr("key 'model.embed' must be in [1, 65536], got 0"));
+  Recipe deep = r;
+  deep.model.encoder_layers = 65;
+  EXPECT_THAT(error_of_validate(deep), HasSubstr("key 'model.encoder_layers' must be in [1, 64], got 65"));
 }
 
 TEST(G2PRecipe, TransformerChecksNameTheKey) {

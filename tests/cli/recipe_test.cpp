@@ -152,6 +152,8 @@ TEST(Recipe, ModelSizesHaveUpperBounds) {
               HasSubstr("recipe test.toml: key 'model.hidden' must be in [1, 65536], got 99999999999"));
   EXPECT_THAT(error_with([](ModelRecipe& m) { m.hidden = std::vector<int64_t>(65, 8); }),
               HasSubstr("key 'model.hidden' may name at most 64 layers, got 65"));
+  EXPECT_THAT(error_with([](ModelRecipe& m) { m.channels = std::vector<int64_t>(65, 8); }),
+              HasSubstr("key 'model.channels' may name at most 64 stages, got 65"));
   EXPECT_THAT(error_with([](ModelRecipe& m) {
                 m.channels = {32, 0};
               }),
