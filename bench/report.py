@@ -104,7 +104,7 @@ def pair(res, field, fmt):
     return " / ".join(parts) if any(p != "—" for p in parts) else ""
 
 
-def markdown(results, missing):
+def markdown(results, missing, peak_gflops=None):
     lines = [
         "| workload | threads | Dendrite | PyTorch at its best | config | ours / PyTorch | speedup "
         "| % FMA peak (ours / PyTorch) | peak RSS MiB (ours / PyTorch) |",
@@ -123,7 +123,8 @@ def markdown(results, missing):
                      f"{r.get('peer_best_config') or ''} | {ratio} | {speedup} | {peak} | {rss} |")
     lines.append("")
     lines.append("Medians over the repetitions, (min–max) beside them. speedup: how many times faster Dendrite "
-                 "is (for latencies, PyTorch's over ours). % FMA peak: GFLOP/s over 266 per thread. "
+                 "is (for latencies, PyTorch's over ours). % FMA peak: GFLOP/s over "
+                 f"{f'{peak_gflops:.0f}' if peak_gflops else 'the FP32 FMA peak of one core'} per thread. "
                  "Peak RSS: each training process's own maximum (wait4).")
     for r in results:
         if r["workload"] == "W4" and r.get("ours") and r["ours"].get("vs_onednn"):

@@ -219,7 +219,8 @@ def parse_args():
     p.add_argument("--accuracy", action="store_true",
                    help="W1/W2 test accuracy after 5 / 3 epochs instead, seed --seed + repetition")
     p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--peak-gflops", type=float, default=266.0, help="FP32 FMA peak of one core (BENCHMARKS.md)")
+    p.add_argument("--peak-gflops", type=float,
+                   help="FP32 FMA peak of one core (default: measured by `dendrite bench --probe-peak`)")
     p.add_argument("--busy-threshold", type=float, default=0.25,
                    help="cores' worth of other work before a run that counts as busy (default 0.25)")
     p.add_argument("--dendrite", default=os.path.join(ROOT, "build", "bin", "dendrite"))
@@ -257,10 +258,18 @@ def main():
     if unknown:
         sys.exit(f"bench/run.py: unknown workload {', '.join(unknown)}; known: {', '.join(c['workload'] for c in catalogue)}")
 
+    if args.peak_gflops is None:  # one figure for both sides, measured before any other work starts
+        probe = subprocess.run([args.dendrite, "bench", "--probe-peak", "--json"], capture_output=True, text=True,
+                               check=True)
+        measured = json.loads(probe.stdout)
+        args.peak_gflops, args.peak_source = measured["fma_peak_gflops"], f"measured, {measured['isa']}"
+    else:
+        args.peak_source = "given"
     started = datetime.datetime.now().astimezone()
     load_start = os.getloadavg()
     print(f"bench/run.py: {started:%Y-%m-%d %H:%M %Z}, load average {load_start[0]:.2f} {load_start[1]:.2f} "
-          f"{load_start[2]:.2f}, {os.cpu_count()} CPUs", flush=True)
+          f"{load_start[2]:.2f}, {os.cpu_count()} CPUs; FP32 FMA peak {args.peak_gflops:.1f} GFLOP/s a core "
+          f"({args.peak_source})", flush=True)
     if load_start[0] > 0.5:
         print(f"warning: load average {load_start[0]:.2f}: the machine is busy; figures will be noisy "
               "(repeat on a quiet machine for clean numbers)", flush=True)
@@ -283,7 +292,7 @@ def main():
                 records.extend(got)
 
     results = report.aggregate(records, missing)
-    table = report.markdown(results, missing)
+    table = report.markdown(results, missing, args.peak_gflops)
     meta = {
         "date": started.isoformat(timespec="seconds"),
         "command": shlex.join([os.path.relpath(sys.argv[0], ROOT)] + sys.argv[1:]),
@@ -294,6 +303,7 @@ def main():
         "busy_threshold_cores": args.busy_threshold,
         "cpus": os.cpu_count(),
         "peak_gflops_per_core": args.peak_gflops,
+        "peak_source": args.peak_source,
         "reps": args.reps,
         "threads": args.threads,
         "grid": args.grid,

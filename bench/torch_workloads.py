@@ -46,7 +46,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-FMA_PEAK_GFLOPS_PER_CORE = 266.0  # as in src/dendrite/cli/bench_command.h (BENCHMARKS.md)
+FMA_PEAK_GFLOPS_PER_CORE = 266.0  # the development machine of BENCHMARKS.md; bench/run.py passes the measured one
 FASHION_DIR = "/usr/share/datasets/fashion-mnist"
 
 

@@ -75,7 +75,27 @@ TEST(Bench, OptionsResolveToThePlan) {
   r = run({"--accuracy", "--epochs", "2", "--peak-gflops", "100", "--dry-run"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("accuracy, epochs 2"));
-  EXPECT_THAT(r.out, HasSubstr("peak 100 GFLOP/s"));
+  EXPECT_THAT(r.out, HasSubstr("peak 100.0 GFLOP/s per thread (given)"));
+
+  r = run({"--dry-run"});  // without --peak-gflops the run measures it first; a dry run does not
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("FMA peak measured at the start"));
+}
+
+TEST(Bench, ProbePeakMeasuresThisCpu) {
+  Result r = run({"--probe-peak", "--json"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto lines = json_lines(r.out);
+  ASSERT_EQ(lines.size(), 1u) << r.out;
+  // Any CPU this builds on does more than 0.1 GFLOP/s; none does 10 TFLOP/s on one core.
+  EXPECT_GT(lines[0]["fma_peak_gflops"].get<double>(), 0.1);
+  EXPECT_LT(lines[0]["fma_peak_gflops"].get<double>(), 1e4);
+  EXPECT_THAT(lines[0]["isa"].get<std::string>(), ::testing::AnyOf("avx512f", "avx2+fma", "generic"));
+
+  r = run({"--probe-peak"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("FP32 FMA peak: "));
+  EXPECT_THAT(r.out, HasSubstr("GFLOP/s on one core"));
 }
 
 TEST(Bench, UnknownWorkloadListsTheValidOnes) {
@@ -95,6 +115,7 @@ TEST(Bench, BadValuesAreErrors) {
   EXPECT_THAT(run({"--steps", "3", "--full-epoch"}).err, HasSubstr("not both"));
   EXPECT_THAT(run({"--epochs", "3"}).err, HasSubstr("--epochs applies to --accuracy"));
   EXPECT_THAT(run({"--steps", "many"}).err, HasSubstr("dendrite: error:"));
+  EXPECT_THAT(run({"--peak-gflops", "0"}).err, HasSubstr("--peak-gflops must be positive, got 0"));
 }
 
 class BenchRun : public ::testing::Test {
@@ -118,7 +139,7 @@ void expect_common_fields(const nlohmann::json& j) {
 }
 
 TEST_F(BenchRun, TrainingReportsThroughputAndRoofline) {
-  Result r = run_quick({"--workload", "W1,W2", "--steps", "1", "--warmup", "1"});
+  Result r = run_quick({"--workload", "W1,W2", "--steps", "1", "--warmup", "1", "--peak-gflops", "250"});
   ASSERT_EQ(r.status, 0) << r.err;
   const auto lines = json_lines(r.out);
   ASSERT_EQ(lines.size(), 2u) << r.out;
@@ -134,7 +155,7 @@ TEST_F(BenchRun, TrainingReportsThroughputAndRoofline) {
   EXPECT_NEAR(lines[0]["flop_per_sample"].get<double>(), 3.21e6, 0.01e6);
   EXPECT_EQ(lines[1]["key"], "W2");
   EXPECT_EQ(lines[1]["batch"], 64);
-  EXPECT_NEAR(lines[1]["peak_gflops"].get<double>(), 266, 1e-9);  // the documented per-core peak, 1 thread
+  EXPECT_NEAR(lines[1]["peak_gflops"].get<double>(), 250, 1e-9);  // the given per-core peak, 1 thread
 }
 
 TEST_F(BenchRun, Seq2SeqTrainingReportsSequencesPerSecond) {

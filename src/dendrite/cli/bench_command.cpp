@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "dendrite/cli/bench_workloads.h"
+#include "dendrite/cli/fma_peak.h"
 #include "dendrite/core/error.h"
 #include "dendrite/core/threading.h"
 #include "dendrite/data/fashion_mnist.h"
@@ -27,7 +28,7 @@ BenchPlan resolve(const BenchArgs& a) {
   DENDRITE_CHECK(!a.steps || *a.steps >= 1, "bench: --steps must be at least 1, got {}", *a.steps);
   DENDRITE_CHECK(!a.warmup || *a.warmup >= 0, "bench: --warmup must be 0 or more, got {}", *a.warmup);
   DENDRITE_CHECK(!a.epochs || *a.epochs >= 1, "bench: --epochs must be at least 1, got {}", *a.epochs);
-  DENDRITE_CHECK(a.peak_gflops > 0, "bench: --peak-gflops must be positive, got {}", a.peak_gflops);
+  DENDRITE_CHECK(!a.peak_gflops || *a.peak_gflops > 0, "bench: --peak-gflops must be positive, got {}", *a.peak_gflops);
   DENDRITE_CHECK(!(a.full_epoch && a.steps), "bench: give --steps or --full-epoch, not both");
   DENDRITE_CHECK(!a.epochs || a.accuracy, "bench: --epochs applies to --accuracy runs only");
   BenchPlan p;
@@ -41,7 +42,10 @@ BenchPlan resolve(const BenchArgs& a) {
   p.epochs = a.epochs;
   p.quick = a.quick;
   p.seed = static_cast<uint64_t>(a.seed);
-  p.peak_gflops = a.peak_gflops;
+  if (a.peak_gflops) {
+    p.peak_gflops = *a.peak_gflops;
+    p.peak_source = "given";
+  }
   p.g2p_run = a.g2p_run;
   p.g2p_rescore = a.g2p_rescore;
   // W7 runs only when selected, and a list given by name selects only what it names.
@@ -70,11 +74,23 @@ std::string describe_plan(const BenchPlan& p, const std::vector<const Workload*>
       : p.full_epoch ? "one epoch"
       : p.steps      ? fmt::format("{}", *p.steps)
                      : "default";
+  const std::string peak = p.peak_source.empty()
+                               ? std::string("measured at the start")
+                               : fmt::format("{:.1f} GFLOP/s per thread ({})", p.peak_gflops, p.peak_source);
   return fmt::format(
       "dendrite bench: workloads {}; threads {} (W5: {}); warm-up steps {}; timed steps {}; quick {}; seed {}; FMA "
-      "peak {} GFLOP/s per thread; data {}; matmul precision {}",
-      ids, p.threads, p.inference_threads, p.warmup, steps, p.quick ? "yes" : "no", p.seed, p.peak_gflops,
-      p.data_dir.string(), kernels::name(kernels::math_precision()));
+      "peak {}; data {}; matmul precision {}",
+      ids, p.threads, p.inference_threads, p.warmup, steps, p.quick ? "yes" : "no", p.seed, peak, p.data_dir.string(),
+      kernels::name(kernels::math_precision()));
+}
+
+void print_peak(const FmaPeak& peak, bool json, std::ostream& out) {
+  if (json) {
+    out << fmt::format("{{\"fma_peak_gflops\": {:.3f}, \"isa\": {}}}\n", peak.gflops, json_quote(peak.isa));
+  } else {
+    out << fmt::format("FP32 FMA peak: {:.1f} GFLOP/s on one core ({}; independent chains, best of 6 windows)\n",
+                       peak.gflops, peak.isa);
+  }
 }
 
 double load_average() {
@@ -99,8 +115,12 @@ CLI::App* add_bench(CLI::App& app, BenchArgs& a) {
   bench->add_flag("--quick", a.quick, "a smoke run: few steps and short timing windows");
   bench->add_flag("--list", a.list, "list the workloads and which are available, then exit");
   bench->add_flag("--dry-run", a.dry_run, "print the resolved plan without running it");
+  bench->add_flag("--probe-peak", a.probe_peak, "measure this CPU's FP32 FMA peak on one core, print it and exit");
   bench->add_option("--seed", a.seed, "random seed for weights, data order and inputs")->type_name("N");
-  bench->add_option("--peak-gflops", a.peak_gflops, "FP32 FMA peak of one core, for the roofline fractions")
+  bench
+      ->add_option_function<double>(
+          "--peak-gflops", [&a](const double& value) { a.peak_gflops = value; },
+          "FP32 FMA peak of one core, for the roofline fractions (default: measured, see --probe-peak)")
       ->type_name("X");
   bench->add_option("--data", a.data_dir, "Fashion-MNIST directory (default /usr/share/datasets/fashion-mnist)")
       ->type_name("DIR");
@@ -120,15 +140,24 @@ int bench_command(const BenchArgs& args, std::ostream& out) {
     print_catalogue(args, out);
     return 0;
   }
+  if (args.probe_peak) {
+    print_peak(measure_fma_peak(), args.json, out);
+    return 0;
+  }
   const std::vector<const Workload*> workloads = select_workloads(args.workloads);
-  const BenchPlan plan = resolve(args);
+  BenchPlan plan = resolve(args);
   const kernels::ScopedMathPrecision precision(
       args.precision.empty() ? kernels::math_precision() : kernels::parse_math_precision(args.precision, "bench: --precision"));
   if (args.dry_run) {
     out << describe_plan(plan, workloads) << "\n";
     return 0;
   }
-  const double load = load_average();
+  const double load = load_average();  // before the probe adds its own
+  if (plan.peak_source.empty()) {
+    const FmaPeak peak = measure_fma_peak();
+    plan.peak_gflops = peak.gflops;
+    plan.peak_source = "measured, " + peak.isa;
+  }
   if (!args.json) {
     out << describe_plan(plan, workloads) << "\n";
     // More than a fraction of a core busy elsewhere skews timings on a small machine.

@@ -7,6 +7,7 @@
 //   dendrite bench --quick                 a few steps of each: does it run, roughly how fast
 //   dendrite bench --accuracy              W1 and W2 trained 5 / 3 epochs: test accuracy
 //   dendrite bench --list                  the workloads and which are available
+//   dendrite bench --probe-peak            this CPU's FP32 FMA peak on one core (fma_peak.h)
 //
 // Throughput figures exclude loading the data set; training figures start after the warm-up steps.
 // With --json every result is one JSON object on its own line (bench_record.h has the fields).
@@ -24,11 +25,6 @@ class App;
 
 namespace dendrite::cli {
 
-// FP32 FMA peak of one core of the development machine (AVX-512, two 512-bit FMA pipes:
-// 2 pipes x 16 lanes x 2 FLOP x ~4.2 GHz), measured at 266-271 GFLOP/s (BENCHMARKS.md). Fractions
-// of the peak divide by this times the thread count; --peak-gflops overrides it for other machines.
-inline constexpr double kFmaPeakGflopsPerCore = 266.0;
-
 struct BenchArgs {
   std::vector<std::string> workloads;  // "W1", "W4", ... (case-insensitive); empty: every available one
   std::optional<int64_t> threads;      // W1, W2, W4 default to every core, W5 to 1 thread
@@ -41,8 +37,11 @@ struct BenchArgs {
   bool quick = false;                  // a few steps and short timing windows: a smoke run
   bool list = false;                   // print the workload catalogue and stop
   bool dry_run = false;                // print the resolved plan and stop
+  bool probe_peak = false;             // measure and print the FMA peak, then stop
   int64_t seed = 1;
-  double peak_gflops = kFmaPeakGflopsPerCore;  // per thread
+  // FP32 FMA peak of one core: fractions of the peak divide by it times the thread count. Unset:
+  // measured on this CPU when the run starts (measure_fma_peak).
+  std::optional<double> peak_gflops;
   std::string data_dir;                        // Fashion-MNIST; empty: data::kFashionMnistDir
   std::string precision;                       // "f32" or "bf16" matmuls; empty: DENDRITE_PRECISION or f32
   std::string g2p_run;                         // W7's trained G2P run; empty: runs/g2p-lstm

@@ -26,7 +26,8 @@ struct BenchPlan {
   std::optional<int64_t> epochs;
   bool quick = false;
   uint64_t seed = 1;
-  double peak_gflops = 266.0;  // per thread
+  double peak_gflops = 0;   // per thread
+  std::string peak_source;  // "given" (--peak-gflops), "measured, avx512f", ...; empty: not yet known
   std::filesystem::path data_dir;
   std::filesystem::path g2p_run;  // W7's trained run; empty: kDefaultG2pRun
   std::filesystem::path g2p_rescore;  // W7: also time rescored decoding with this run; empty: not
