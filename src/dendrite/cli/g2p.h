@@ -35,9 +35,6 @@ inline constexpr const char* kGraphemesFile = "graphemes.txt";
 inline constexpr const char* kPhonemesFile = "phonemes.txt";
 
 bool is_seq2seq_architecture(const std::string& architecture);
-// Checks the model, data and decode keys of a sequence recipe (nothing for other architectures);
-// called by validate_recipe.
-void check_seq2seq_recipe(const Recipe& recipe, const std::string& source);
 
 // Whether `dendrite train` with these arguments trains a sequence model.
 bool train_args_are_seq2seq(const TrainArgs& args);

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <initializer_list>
 #include <utility>
 
 #include "dendrite/cli/g2p.h"
@@ -29,51 +28,6 @@ std::string upper(const std::string& word) {
 
 bool is_seq2seq_architecture(const std::string& architecture) {
   return architecture == "g2p-lstm" || architecture == "g2p-transformer";
-}
-
-void check_seq2seq_recipe(const Recipe& r, const std::string& source) {
-  const bool seq = is_seq2seq_architecture(r.model.architecture);
-  const std::string where = fmt::format("recipe {}", source);
-  // The dataset and the architecture come in pairs.
-  DENDRITE_CHECK(seq == (r.data.dataset == "cmudict"),
-                 "{}: model.architecture \"{}\" cannot train on data.dataset \"{}\"{}", where, r.model.architecture,
-                 r.data.dataset,
-                 seq ? fmt::format(" ({} needs \"cmudict\")", r.model.architecture)
-                     : std::string(" (cmudict needs model.architecture = \"g2p-lstm\" or \"g2p-transformer\")"));
-  if (!seq) return;
-  const ModelRecipe& m = r.model;
-  auto in_range = [&](std::initializer_list<std::pair<const char*, int64_t>> keys, int64_t most) {
-    for (auto [key, value] : keys)
-      DENDRITE_CHECK(value >= 1 && value <= most, "{}: key '{}' must be in [1, {}], got {}", where, key, most, value);
-  };
-  in_range({{"model.encoder_layers", m.encoder_layers}}, kMaxRecipeLayers);
-  in_range({{"model.max_length", m.max_length}}, kMaxRecipeWidth);
-  if (m.architecture == "g2p-lstm") {
-    in_range({{"model.embed", m.embed},
-              {"model.encoder_hidden", m.encoder_hidden},
-              {"model.decoder_hidden", m.decoder_hidden}},
-             kMaxRecipeWidth);
-    in_range({{"model.decoder_lstm_layers", m.decoder_lstm_layers}}, kMaxRecipeLayers);
-    DENDRITE_CHECK(m.attention == "additive" || m.attention == "dot",
-                   "{}: key 'model.attention' is \"{}\"; choose one of: additive, dot", where, m.attention);
-  } else {
-    in_range({{"model.d_model", m.d_model}, {"model.heads", m.heads}, {"model.feedforward", m.feedforward}},
-             kMaxRecipeWidth);
-    in_range({{"model.decoder_layers", m.decoder_layers}}, kMaxRecipeLayers);
-    DENDRITE_CHECK(
-        m.d_model % m.heads == 0,
-        "{}: key 'model.d_model' ({}) must be a multiple of model.heads ({}): each head gets d_model / heads "
-        "dimensions",
-        where, m.d_model, m.heads);
-    DENDRITE_CHECK(m.positions == "sinusoidal" || m.positions == "learned",
-                   "{}: key 'model.positions' is \"{}\"; choose one of: sinusoidal, learned", where, m.positions);
-  }
-  DENDRITE_CHECK(r.decode.beam >= 1, "{}: key 'decode.beam' must be >= 1, got {}", where, r.decode.beam);
-  DENDRITE_CHECK(r.decode.nbest >= 1 && r.decode.nbest <= r.decode.beam,
-                 "{}: key 'decode.nbest' must be in [1, decode.beam = {}], got {}", where, r.decode.beam,
-                 r.decode.nbest);
-  DENDRITE_CHECK(r.decode.length_penalty >= 0, "{}: key 'decode.length_penalty' must be >= 0, got {}", where,
-                 r.decode.length_penalty);
 }
 
 fs::path cmudict_path(const Recipe& recipe) {

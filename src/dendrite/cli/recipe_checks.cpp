@@ -41,6 +41,7 @@ class Checker {
   void require(bool ok, std::string_view key, std::string_view what) const {
     DENDRITE_CHECK(ok, "{}: key '{}' {}", where_, key, what);
   }
+  const std::string& where() const { return where_; }
 
  private:
   std::string where_;
@@ -117,6 +118,41 @@ void check_augment(const Checker& c, const AugmentRecipe& a) {
   c.require(a.erasing >= 0 && a.erasing <= 1, "augment.erasing", fmt::format("must be in [0, 1], got {}", a.erasing));
 }
 
+// The model, data and decode keys of the sequence architectures (nothing for the others).
+void check_seq2seq(const Checker& c, const Recipe& r) {
+  const ModelRecipe& m = r.model;
+  const bool seq = is_seq2seq_architecture(m.architecture);
+  // The dataset and the architecture come in pairs.
+  DENDRITE_CHECK(seq == (r.data.dataset == "cmudict"),
+                 "{}: model.architecture \"{}\" cannot train on data.dataset \"{}\"{}", c.where(), m.architecture,
+                 r.data.dataset,
+                 seq ? fmt::format(" ({} needs \"cmudict\")", m.architecture)
+                     : std::string(" (cmudict needs model.architecture = \"g2p-lstm\" or \"g2p-transformer\")"));
+  if (!seq) return;
+  c.between("model.encoder_layers", m.encoder_layers, 1, kMaxRecipeLayers);
+  c.between("model.max_length", m.max_length, 1, kMaxRecipeWidth);
+  if (m.architecture == "g2p-lstm") {
+    c.between("model.embed", m.embed, 1, kMaxRecipeWidth);
+    c.between("model.encoder_hidden", m.encoder_hidden, 1, kMaxRecipeWidth);
+    c.between("model.decoder_hidden", m.decoder_hidden, 1, kMaxRecipeWidth);
+    c.between("model.decoder_lstm_layers", m.decoder_lstm_layers, 1, kMaxRecipeLayers);
+    c.choice("model.attention", m.attention, {"additive", "dot"});
+  } else {
+    c.between("model.d_model", m.d_model, 1, kMaxRecipeWidth);
+    c.between("model.heads", m.heads, 1, kMaxRecipeWidth);
+    c.between("model.feedforward", m.feedforward, 1, kMaxRecipeWidth);
+    c.between("model.decoder_layers", m.decoder_layers, 1, kMaxRecipeLayers);
+    c.require(m.d_model % m.heads == 0, "model.d_model",
+              fmt::format("({}) must be a multiple of model.heads ({}): each head gets d_model / heads dimensions",
+                          m.d_model, m.heads));
+    c.choice("model.positions", m.positions, {"sinusoidal", "learned"});
+  }
+  c.at_least<int64_t>("decode.beam", r.decode.beam, 1);
+  c.require(r.decode.nbest >= 1 && r.decode.nbest <= r.decode.beam, "decode.nbest",
+            fmt::format("must be in [1, decode.beam = {}], got {}", r.decode.beam, r.decode.nbest));
+  c.at_least("decode.length_penalty", r.decode.length_penalty, 0.0);
+}
+
 void check_train(const Checker& c, const TrainRecipe& t) {
   c.at_least<int64_t>("train.epochs", t.epochs, 1);
   c.at_least<int64_t>("train.batch", t.batch, 1);
@@ -141,7 +177,7 @@ void validate_recipe(const Recipe& recipe, const std::string& source) {
   check_data(c, recipe.data, recipe.model);
   check_augment(c, recipe.augment);
   check_train(c, recipe.train);
-  check_seq2seq_recipe(recipe, source);  // model, data and decode keys of sequence architectures
+  check_seq2seq(c, recipe);
 }
 
 }  // namespace dendrite::cli
