@@ -79,6 +79,12 @@ TEST(SeqMetrics, OracleTokensPickTheCandidateNearestAReference) {
   EXPECT_THROW(oracle_tokens(items, {{}}), Error);
 }
 
+TEST(SeqMetrics, BestAndAllTokensOfNBestLists) {
+  const std::vector<std::vector<nn::Hypothesis>> nbest = {{{{4, 5}, -1.0, -0.5}, {{6}, -2.0, -2.0}}, {}};
+  EXPECT_EQ(best_tokens(nbest), (std::vector<std::vector<int64_t>>{{4, 5}, {}}));
+  EXPECT_EQ(all_tokens(nbest), (std::vector<std::vector<std::vector<int64_t>>>{{{4, 5}, {6}}, {}}));
+}
+
 Seq2SeqData copy_task() {
   Seq2SeqData d;
   for (int i = 0; i < 48; ++i) {

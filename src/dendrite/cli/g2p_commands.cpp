@@ -68,13 +68,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-std::vector<std::vector<std::vector<int64_t>>> token_lists(const std::vector<std::vector<nn::Hypothesis>>& lists) {
-  std::vector<std::vector<std::vector<int64_t>>> out(lists.size());
-  for (size_t i = 0; i < lists.size(); ++i)
-    for (const auto& h : lists[i]) out[i].push_back(h.tokens);
-  return out;
-}
-
 // `dendrite eval --rescore`: each system's beam search alone, the oracle of the n-best lists, and
 // the joined lists reranked at each weight.
 struct RescoredEvaluation {
@@ -119,8 +112,8 @@ RescoredEvaluation evaluate_rescored(const Pronouncer& p, const std::vector<trai
     e.candidates += static_cast<double>(scored[i].size());
   }
   e.candidates /= static_cast<double>(std::max<size_t>(scored.size(), 1));
-  e.own_oracle = train::score_hypotheses(items, train::oracle_tokens(items, token_lists(own)));
-  e.their_oracle = train::score_hypotheses(items, train::oracle_tokens(items, token_lists(theirs)));
+  e.own_oracle = train::score_hypotheses(items, train::oracle_tokens(items, train::all_tokens(own)));
+  e.their_oracle = train::score_hypotheses(items, train::oracle_tokens(items, train::all_tokens(theirs)));
   e.joined_oracle = train::score_hypotheses(items, train::oracle_tokens(items, joined));
 
   for (double weight : weights) {

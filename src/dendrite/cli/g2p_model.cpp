@@ -230,11 +230,9 @@ namespace {
 std::vector<std::vector<std::vector<int64_t>>> joined(const std::vector<std::vector<nn::Hypothesis>>& own,
                                                       const std::vector<std::vector<nn::Hypothesis>>& theirs) {
   DENDRITE_CHECK(own.size() == theirs.size(), "rescore: {} and {} n-best lists", own.size(), theirs.size());
-  std::vector<std::vector<std::vector<int64_t>>> candidates(own.size());
-  for (size_t i = 0; i < own.size(); ++i) {
-    for (const auto& h : own[i]) candidates[i].push_back(h.tokens);
+  std::vector<std::vector<std::vector<int64_t>>> candidates = train::all_tokens(own);
+  for (size_t i = 0; i < theirs.size(); ++i)
     for (const auto& h : theirs[i]) candidates[i].push_back(h.tokens);
-  }
   return candidates;
 }
 

@@ -129,6 +129,13 @@ std::vector<std::vector<int64_t>> best_tokens(const std::vector<std::vector<nn::
   return out;
 }
 
+std::vector<std::vector<std::vector<int64_t>>> all_tokens(const std::vector<std::vector<nn::Hypothesis>>& nbest) {
+  std::vector<std::vector<std::vector<int64_t>>> out(nbest.size());
+  for (size_t i = 0; i < nbest.size(); ++i)
+    for (const auto& h : nbest[i]) out[i].push_back(h.tokens);
+  return out;
+}
+
 std::vector<std::vector<int64_t>> oracle_tokens(const std::vector<SequenceItem>& items,
                                                 const std::vector<std::vector<std::vector<int64_t>>>& candidates) {
   DENDRITE_CHECK(items.size() == candidates.size(), "oracle_tokens: {} items but {} candidate lists", items.size(),

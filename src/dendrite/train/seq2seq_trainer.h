@@ -108,6 +108,8 @@ DecodeScores score_hypotheses(const std::vector<SequenceItem>& items, const std:
                               const std::vector<int64_t>& stress_classes = {});
 // The tokens of each list's first (best) hypothesis; empty for an empty list.
 std::vector<std::vector<int64_t>> best_tokens(const std::vector<std::vector<nn::Hypothesis>>& nbest);
+// The tokens of every hypothesis of each list, in order (the candidate lists oracle_tokens takes).
+std::vector<std::vector<std::vector<int64_t>>> all_tokens(const std::vector<std::vector<nn::Hypothesis>>& nbest);
 // Each item's candidate nearest to one of its references (fewest edits, the first of equals;
 // empty when it has none). Scored by score_hypotheses, these give an n-best list's oracle error
 // rates: the best that any reranking of the list could do.
