@@ -11,6 +11,7 @@
 #include "data/test_files.h"
 #include "dendrite/cli/recipe_files.h"
 #include "dendrite/core/error.h"
+#include "support/corrupt.h"
 #include "support/errors.h"
 
 namespace dendrite::cli {
@@ -220,6 +221,50 @@ TEST(RecipeFiles, ResolveNamesAndPaths) {
   EXPECT_EQ(entries[0].name, "broken");
   EXPECT_THAT(entries[0].description, HasSubstr("cannot be read"));
   EXPECT_EQ(entries[1].description, "mine");
+}
+
+// A damaged recipe (or a run's config.toml, read by the same parser) parses and validates, or
+// is an Error naming the file: never a crash, whatever the TOML parser meets.
+TEST(Recipe, CorruptedRecipesFailWithAnErrorOrParse) {
+  const std::string valid = R"(name = "g2p-lstm"
+description = "bi-LSTM encoder, attention decoder"
+[model]
+architecture = "g2p-lstm"
+embed = 64
+encoder_hidden = 128
+decoder_hidden = 256
+attention = "additive"
+dropout = 0.3
+[data]
+dataset = "cmudict"
+strip_stress = false
+[optim]
+kind = "adam"
+lr = 0.002
+clip_grad_norm = 5.0
+[schedule]
+kind = "cosine"
+warmup_epochs = 0.2
+[train]
+epochs = 36   # a comment
+batch = 128
+seed = 11
+[decode]
+beam = 5
+nbest = 1
+length_penalty = 1.0
+)";
+  validate_recipe(parse_recipe(valid, "g2p.toml"), "g2p.toml");  // the valid one is valid
+  const auto copies = test_support::corruptions(valid, 7, 2000);
+  const int rejected = test_support::expect_only_errors(copies, [](const std::string& text) {
+    try {
+      validate_recipe(parse_recipe(text, "g2p.toml"), "g2p.toml");
+    } catch (const Error& e) {
+      EXPECT_THAT(e.what(), HasSubstr("g2p.toml"));
+      throw;
+    }
+  });
+  EXPECT_GT(rejected, 500);
 }
 
 }  // namespace

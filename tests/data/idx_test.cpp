@@ -9,6 +9,7 @@
 
 #include "data/test_files.h"
 #include "dendrite/ops/creation.h"
+#include "support/corrupt.h"
 #include "support/errors.h"
 
 namespace dendrite::data {
@@ -184,6 +185,29 @@ TEST(IdxTest, TrailingBytes) {
   const std::string msg = error_of([&] { read_idx(dir / "long"); });
   EXPECT_THAT(msg, HasSubstr((dir / "long").string()));
   EXPECT_THAT(msg, HasSubstr("unexpected data at byte 10"));
+}
+
+// Damaged files, plain and gzip: each loads or is an Error naming the file, never a crash or an
+// allocation of a corrupted size (the sanitizer build runs this too).
+TEST(IdxTest, CorruptedFilesFailWithAnErrorOrLoad) {
+  TempDir dir;
+  Bytes data(2 * 3 * 4);
+  for (size_t i = 0; i < data.size(); ++i) data[i] = static_cast<uint8_t>(i);
+  const Bytes valid = files::idx_u8({2, 3, 4}, data);
+  const auto copies = test_support::corruptions(std::string(valid.begin(), valid.end()), 2, 400);
+  for (bool gzip : {false, true}) {
+    const auto path = dir / (gzip ? "c.gz" : "c");
+    const int rejected = test_support::expect_only_errors(copies, [&](const std::string& bytes) {
+      files::write_file(path, Bytes(bytes.begin(), bytes.end()), gzip);
+      try {
+        read_idx(path, 3);
+      } catch (const Error& e) {
+        EXPECT_THAT(e.what(), HasSubstr(path.string()));
+        throw;
+      }
+    });
+    EXPECT_GT(rejected, 100) << (gzip ? "gzip" : "plain");
+  }
 }
 
 }  // namespace

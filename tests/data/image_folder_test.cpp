@@ -8,6 +8,7 @@
 #include "data/test_files.h"
 #include "dendrite/data/png.h"
 #include "dendrite/ops/creation.h"
+#include "support/corrupt.h"
 #include "support/errors.h"
 
 namespace dendrite::data {
@@ -146,6 +147,28 @@ TEST_F(ImageFolderCsvTest, TruncatedPng) {
   files::write_file(dir / "cut.png", bytes, false);
   const std::string msg = error_for("a.png,0\ncut.png,1\n");
   EXPECT_THAT(msg, HasSubstr("read_png: " + (dir / "cut.png").string()));
+}
+
+// Damaged PNG files: each reads or is an Error naming the file (libpng's own errors included),
+// never a crash; the sanitizer build runs this too.
+TEST(ImageFolderTest, CorruptedPngFailsWithAnErrorOrLoads) {
+  TempDir dir;
+  Bytes pixels(5 * 4 * 3);
+  for (size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<uint8_t>(i * 11);
+  files::write_png(dir / "ok.png", 5, 4, 3, pixels);
+  const Bytes valid = files::read_bytes(dir / "ok.png");
+  const auto copies = test_support::corruptions(std::string(valid.begin(), valid.end()), 3, 400);
+  const auto path = dir / "c.png";
+  const int rejected = test_support::expect_only_errors(copies, [&](const std::string& bytes) {
+    files::write_file(path, Bytes(bytes.begin(), bytes.end()), false);
+    try {
+      read_png(path);
+    } catch (const Error& e) {
+      EXPECT_THAT(e.what(), HasSubstr(path.string()));
+      throw;
+    }
+  });
+  EXPECT_GT(rejected, 200);  // PNG's CRCs catch nearly every change
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "dendrite/data/text_batch.h"
 #include "dendrite/data/vocab.h"
 #include "dendrite/ops/ops.h"
+#include "support/corrupt.h"
 #include "support/errors.h"
 
 namespace dendrite::data {
@@ -133,6 +134,38 @@ TEST(TextBatch, BucketsCoverEveryExampleOnceGroupedByLength) {
   EXPECT_EQ(bucket_batches(many, 8, true, 3, 1), batches);  // a function of (seed, epoch)
   EXPECT_NE(bucket_batches(many, 8, true, 3, 2), batches);
   EXPECT_EQ(error_of([&] { bucket_batches(many, 0, false, 0, 0); }), "bucket_batches: batch must be >= 1, got 0");
+}
+
+// Damaged dictionaries and vocabulary files: each parses or is an Error naming the file, never a
+// crash (the sanitizer build runs this too).
+TEST(Cmudict, CorruptedTextFailsWithAnErrorOrParses) {
+  const std::string valid =
+      ";;; comment\nA  AH0\nA(1)  EY1\nAARON'S  EH1 R AH0 N Z\nB  B IY1\nDÉJÀ  D EY1 ZH AA2\nZZ(2)  Z IY1 Z\n";
+  const auto copies = test_support::corruptions(valid, 4, 2000);
+  test_support::expect_only_errors(copies, [](const std::string& text) {
+    try {
+      parse_cmudict(text, "dict.txt", {.strip_stress = text.size() % 2 == 0});
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("dict.txt", 0), 0u) << e.what();
+      throw;
+    }
+  });
+}
+
+TEST(Vocab, CorruptedFilesFailWithAnErrorOrLoad) {
+  const std::string valid = "<pad>\n<s>\n</s>\n<unk>\nA\nB\nAH0\nÉ\n";
+  const auto copies = test_support::corruptions(valid, 5, 600);
+  const auto path = temp_file("corrupt.txt", "");
+  const int rejected = test_support::expect_only_errors(copies, [&](const std::string& text) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+    try {
+      Vocab::load(path);
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind(path.string(), 0), 0u) << e.what();
+      throw;
+    }
+  });
+  EXPECT_GT(rejected, 100);
 }
 
 }  // namespace

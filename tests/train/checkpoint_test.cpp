@@ -12,6 +12,7 @@
 #include "dendrite/nn/nn.h"
 #include "dendrite/optim/optim.h"
 #include "dendrite/train/safetensors.h"
+#include "support/corrupt.h"
 #include "train_test_util.h"
 
 namespace dendrite::train {
@@ -193,6 +194,37 @@ TEST(CheckpointErrors, MissingDirectoryAndCorruptTrainerState) {
   EXPECT_EQ(
       error_of([&] { load_checkpoint(dir / "ck", model, nullptr); }),
       fmt::format("checkpoint {}: key 'step' is missing or not an integer", (dir / "ck" / "trainer.json").string()));
+}
+
+// Damaged trainer.json and model files: loading either succeeds or is an Error naming the file,
+// never a crash (the sanitizer build runs this too). The model's own shape checks stop a damaged
+// model file that still parses.
+TEST(CheckpointErrors, CorruptedFilesFailWithAnErrorOrLoad) {
+  ScratchDir dir;
+  TwoLayer model(4, 8, 8, 3);
+  optim::SGD opt(model.named_parameters(), {.lr = 0.1, .momentum = 0.9});
+  train_a_little(model, opt);
+  save_checkpoint(dir / "ck", model, &opt, {.step = 12, .epoch = 2, .batch = 3});
+  for (const char* file : {"trainer.json", "model.safetensors", "optimizer.safetensors"}) {
+    const auto path = dir / "ck" / file;
+    std::ifstream in(path, std::ios::binary);
+    const std::string valid((std::istreambuf_iterator<char>(in)), {});
+    in.close();
+    const auto copies = test_support::corruptions(valid, 6, 300);
+    const int rejected = test_support::expect_only_errors(copies, [&](const std::string& bytes) {
+      std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+      try {
+        TwoLayer fresh(4, 8, 8, 3);
+        optim::SGD fresh_opt(fresh.named_parameters(), {.lr = 0.1, .momentum = 0.9});
+        load_checkpoint(dir / "ck", fresh, &fresh_opt);
+      } catch (const Error& e) {
+        EXPECT_CONTAINS(e.what(), file);
+        throw;
+      }
+    });
+    EXPECT_GT(rejected, 100) << file;
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << valid;
+  }
 }
 
 TEST(CheckpointAtomicity, SaveReplacesTheDirectoryAndLeavesNoTemporary) {

@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "dendrite/dendrite.h"
+#include "support/corrupt.h"
 #include "train_test_util.h"
 
 namespace dendrite::train {
@@ -255,6 +256,28 @@ TEST(SafetensorsErrors, DuplicateNames) {
   std::string json = R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]},)"
                      R"("a":{"dtype":"U8","shape":[1],"data_offsets":[1,2]}})";
   EXPECT_EQ(decode_error(file_bytes(json, "xy")), "ckpt.safetensors: tensor 'a' appears twice in the header");
+}
+
+// Any damage to a checkpoint's bytes is either harmless or an Error naming the file: never a
+// crash, an allocation the size of a corrupted number, or a read past the buffer (the sanitizer
+// build runs this too).
+TEST(SafetensorsErrors, CorruptedFilesFailWithAnErrorOrLoad) {
+  nn::NamedTensors tensors;
+  tensors.emplace_back("w", arange(0, 12, 1, DType::f32).reshape({3, 4}));
+  tensors.emplace_back("b", arange(0, 3, 1, DType::f64));
+  tensors.emplace_back("step", scalar_tensor(7, DType::i64));
+  const std::string valid = encode_safetensors(tensors, {{"format", "pt"}});
+  const auto copies = test_support::corruptions(valid, 1, 3000);
+  const int rejected = test_support::expect_only_errors(copies, [](const std::string& bytes) {
+    try {
+      decode_safetensors(bytes, "ckpt.safetensors");
+    } catch (const Error& e) {
+      EXPECT_EQ(std::string(e.what()).rfind("ckpt.safetensors", 0), 0u) << e.what();
+      throw;
+    }
+  });
+  // Most damage is noticed: a flipped bit inside the data of a float can pass unnoticed.
+  EXPECT_GT(rejected, 3000 / 2);
 }
 
 }  // namespace
