@@ -1,6 +1,8 @@
 // MathPrecision::bf16: matrix products round their operands to bfloat16 and accumulate in f32.
 // The cpu kernel's result must match the exact product of the bf16-rounded operands (computed here
 // in double) far more closely than it matches the f32 product, and the setting must scope.
+#include "dendrite/kernels/precision.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -8,7 +10,7 @@
 #include <cstdlib>
 
 #include "dendrite/core/random.h"
-#include "dendrite/kernels/precision.h"
+#include "dendrite/kernels/constant_operand.h"
 #include "dendrite/kernels/registry.h"
 #include "support/tensors.h"
 
@@ -99,6 +101,34 @@ TEST(MathPrecision, SmallProductsStayF32) {
   ScopedMathPrecision scoped(MathPrecision::bf16);
   matmul(a, b, {}, out);
   EXPECT_LT(max_error(out, product(a, b, false)), 1e-5);
+}
+
+// Batch-1 inference of frozen weights: under bf16 a one-row product reads the weights' bf16 copy
+// (made once), so it is rounded like any bf16 product; the same row against weights not declared
+// constant stays on the f32 path (its conversion would cost more than the product).
+TEST(MathPrecision, OneRowProductsOfConstantWeightsUseBf16) {
+  auto matmul = Registry::global().find<OpId::matmul>(Backend::cpu, DType::f32);
+  if (matmul == nullptr) GTEST_SKIP() << "no cpu matmul";
+  Generator gen(14);
+  const int64_t K = 64, N = 48;
+  const TensorBase a = randn({1, K}, gen), w_storage = randn({N, K}, gen);
+  const TensorBase w = w_storage.as_strided({K, N}, {1, K}, 0);  // w^T, as Linear passes it
+  TensorBase dense_w = TensorBase::empty({K, N});
+  for (int64_t k = 0; k < K; ++k)
+    for (int64_t n = 0; n < N; ++n) static_cast<float*>(dense_w.raw_data())[k * N + n] = at(w_storage, n * K + k);
+  const std::vector<double> exact = product(a, dense_w, false), rounded = product(a, dense_w, true);
+
+  const ScopedMathPrecision scoped(MathPrecision::bf16);
+  TensorBase plain = TensorBase::empty({1, N});
+  matmul(a, w, {}, plain);
+  EXPECT_LT(max_error(plain, exact), 1e-4);
+  const ConstantOperand frozen(w_storage);
+  for (int call = 0; call < 2; ++call) {  // the first converts the weights, the second reuses them
+    TensorBase out = TensorBase::empty({1, N});
+    matmul(a, w, {}, out);
+    EXPECT_GT(max_error(out, exact), 1e-3) << "call " << call;
+    EXPECT_LT(max_error(out, rounded), 1e-4) << "call " << call;
+  }
 }
 
 // A copy of t with every element rounded to bf16 (kept in f32).

@@ -382,14 +382,17 @@ TensorBase bf16_scratch(const memory::desc& desc) {
 // qualify or this CPU has no bf16 kernel, so the caller runs it in f32.
 bool run_bf16_matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias, const TensorBase& out) {
   if (out.dim() != 2 || !out.is_contiguous()) return false;
-  if (std::min({out.size(0), out.size(1), a.size(1)}) < kBf16MinDim) return false;
+  // With b constant its conversion is paid once, so a few rows of a qualify too (batch-1 inference
+  // of frozen weights reads half the bytes); otherwise every dimension must be large.
+  ConversionCache* conversions = constant_operand_cache(b);
+  const int64_t min_rows = conversions ? 1 : kBf16MinDim;
+  if (out.size(0) < min_rows || std::min(out.size(1), a.size(1)) < kBf16MinDim) return false;
   const Layouts2d l = layouts_2d(a, b, out);
   const onednn::PrimitiveKey key = l.key(kMatmulBf16Key, bias.defined());
   auto plan = bf16_plan_cache().get(key, [&] { return make_bf16_plan(l.a, l.b, l.out, bias.defined()); });
   if (!plan->error.empty()) return false;
 
   // A b declared constant is converted once per declaration.
-  ConversionCache* conversions = constant_operand_cache(b);
   const std::shared_ptr<const TensorBase> converted = conversions ? conversions->find(b, key.bytes()) : nullptr;
   TensorBase a16 = bf16_scratch(plan->a16), b16 = converted ? *converted : bf16_scratch(plan->b16);
   dnnl::memory ma = onednn::wrap(plan->a, static_cast<const float*>(a.raw_data()));
@@ -425,8 +428,11 @@ void matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias, co
     if (out.numel() == 0) return;
     if (a.shape().back() == 0) return fill_with_bias(bias, out);
     const TensorBase dense_bias = bias.defined() ? onednn::dense(bias) : bias;
+    const bool bf16 = math_precision() == MathPrecision::bf16;
+    // Frozen weights under bf16 go to the bf16 primitive even for one row: half the bytes to read.
+    if (bf16 && constant_operand_cache(b) && run_bf16_matmul(a, b, dense_bias, out)) return;
     if (run_small_sgemm(a, b, dense_bias, out)) return;
-    if (math_precision() == MathPrecision::bf16 && run_bf16_matmul(a, b, dense_bias, out)) return;
+    if (bf16 && run_bf16_matmul(a, b, dense_bias, out)) return;
     if (ConversionCache* conversions = constant_operand_cache(b);
         conversions && run_packed_matmul(a, b, dense_bias, out, *conversions)) {
       return;
