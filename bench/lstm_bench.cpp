@@ -68,30 +68,15 @@ struct OnednnLstm {
     const memory::desc wl_any(wl_dims, dt::f32, tag::any), wi_any(wi_dims, dt::f32, tag::any);
     const auto dir = dnnl::rnn_direction::unidirectional_left2right;
     // Zero initial state (an empty descriptor), the final state kept, as an encoder needs it.
-    fwd_pd = {{dnnl::prop_kind::forward_training, dir, x_md, {}, {}, wl_any, wi_any, b_md, y_md, state_md, state_md},
-              engine};
-    bwd_pd = {{dnnl::prop_kind::backward,
-               dir,
-               x_md,
-               {},
-               {},
-               wl_any,
-               wi_any,
-               b_md,
-               y_md,
-               state_md,
-               state_md,
-               x_md,
-               {},
-               {},
-               wl_any,
-               wi_any,
-               b_md,
-               y_md,
-               state_md,
-               state_md},
-              engine,
-              fwd_pd};
+    const memory::desc zero;
+    const dnnl::lstm_forward::desc fwd_desc(dnnl::prop_kind::forward_training, dir, x_md, zero, zero, wl_any, wi_any,
+                                            b_md, y_md, state_md, state_md);
+    // The forward's descriptors, then their gradients'.
+    const dnnl::lstm_backward::desc bwd_desc(dnnl::prop_kind::backward, dir, x_md, zero, zero, wl_any, wi_any, b_md,
+                                             y_md, state_md, state_md, x_md, zero, zero, wl_any, wi_any, b_md, y_md,
+                                             state_md, state_md);
+    fwd_pd = dnnl::lstm_forward::primitive_desc(fwd_desc, engine);
+    bwd_pd = dnnl::lstm_backward::primitive_desc(bwd_desc, engine, fwd_pd);
     fwd = dnnl::lstm_forward(fwd_pd);
     bwd = dnnl::lstm_backward(bwd_pd);
 
