@@ -429,14 +429,13 @@ void matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias, co
     if (a.shape().back() == 0) return fill_with_bias(bias, out);
     const TensorBase dense_bias = bias.defined() ? onednn::dense(bias) : bias;
     const bool bf16 = math_precision() == MathPrecision::bf16;
-    // Frozen weights under bf16 go to the bf16 primitive even for one row: half the bytes to read.
-    if (bf16 && constant_operand_cache(b) && run_bf16_matmul(a, b, dense_bias, out)) return;
+    ConversionCache* conversions = constant_operand_cache(b);
+    // Under bf16, frozen weights go to the bf16 primitive even for one row (half the bytes to read);
+    // other products try it after sgemm has taken the few-row ones.
+    if (bf16 && conversions && run_bf16_matmul(a, b, dense_bias, out)) return;
     if (run_small_sgemm(a, b, dense_bias, out)) return;
-    if (bf16 && run_bf16_matmul(a, b, dense_bias, out)) return;
-    if (ConversionCache* conversions = constant_operand_cache(b);
-        conversions && run_packed_matmul(a, b, dense_bias, out, *conversions)) {
-      return;
-    }
+    if (bf16 && !conversions && run_bf16_matmul(a, b, dense_bias, out)) return;
+    if (conversions && run_packed_matmul(a, b, dense_bias, out, *conversions)) return;
     const bool dense_operands = a.is_contiguous() && b.is_contiguous();
     if (run_matmul(a, b, dense_bias, out, dense_operands)) return;
     run_matmul(onednn::dense(a), onednn::dense(b), dense_bias, out, true);
