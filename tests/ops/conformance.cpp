@@ -35,6 +35,10 @@ Tensor CaseGen::transposed(const Shape& shape) {
   return normal(swapped).transpose(-1, -2);
 }
 
+Tensor CaseGen::channels_last(const Shape& shape) {
+  return normal({shape[0], shape[2], shape[3], shape[1]}).permute({0, 3, 1, 2});
+}
+
 Tensor CaseGen::indices(const Shape& shape, int64_t bound, DType dtype) { return randint(0, bound, shape, dtype, gen_); }
 
 int64_t CaseGen::dim(int64_t low, int64_t high) {

@@ -39,6 +39,9 @@ class CaseGen {
   // The same values as normal(shape), laid out non-contiguously: a transposed (last two axes)
   // view of a contiguous buffer. shape must have rank >= 2.
   Tensor transposed(const Shape& shape);
+  // The same values as normal(shape) for an [N, C, H, W] shape, stored channels-last
+  // (core/memory_format.h): a permuted view of an [N, H, W, C] buffer.
+  Tensor channels_last(const Shape& shape);
   // Integer indices in [0, bound), not differentiable.
   Tensor indices(const Shape& shape, int64_t bound, DType dtype = DType::i64);
   // A random dimension in [low, high].

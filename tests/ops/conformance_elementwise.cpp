@@ -26,21 +26,33 @@ Inputs one_kinked(CaseGen& g) { return {g.away_from_zero({g.dim(1, 4), g.dim(1, 
 DENDRITE_OP_CASES(elementwise){
     {.name = "add", .inputs = pair_same, .fn = [](const Inputs& in) { return Outputs{in[0] + in[1]}; }},
     {.name = "add_broadcast", .inputs = pair_broadcast, .fn = [](const Inputs& in) { return Outputs{in[0] + in[1]}; }},
-    {.name = "add_transposed", .inputs = pair_transposed, .fn = [](const Inputs& in) { return Outputs{in[0] + in[1]}; }},
+    {.name = "add_transposed",
+     .inputs = pair_transposed,
+     .fn = [](const Inputs& in) { return Outputs{in[0] + in[1]}; }},
     {.name = "sub_broadcast", .inputs = pair_broadcast, .fn = [](const Inputs& in) { return Outputs{in[0] - in[1]}; }},
     {.name = "mul_broadcast", .inputs = pair_broadcast, .fn = [](const Inputs& in) { return Outputs{in[0] * in[1]}; }},
-    {.name = "mul_transposed", .inputs = pair_transposed, .fn = [](const Inputs& in) { return Outputs{in[0] * in[1]}; }},
+    {.name = "mul_transposed",
+     .inputs = pair_transposed,
+     .fn = [](const Inputs& in) { return Outputs{in[0] * in[1]}; }},
     {.name = "div_broadcast",
-     .inputs = [](CaseGen& g) { return Inputs{g.normal({3, g.dim(1, 5)}), g.positive({1, 1})}; },
+     .inputs =
+         [](CaseGen& g) {
+           return Inputs{g.normal({3, g.dim(1, 5)}), g.positive({1, 1})};
+         },
      .fn = [](const Inputs& in) { return Outputs{in[0] / in[1]}; }},
     {.name = "div_by_scalar", .inputs = one_normal, .fn = [](const Inputs& in) { return Outputs{in[0] / 4.0}; }},
     {.name = "scalar_minus", .inputs = one_normal, .fn = [](const Inputs& in) { return Outputs{2.0 - in[0]}; }},
     {.name = "pow_tensor",
-     .inputs = [](CaseGen& g) { return Inputs{g.positive({2, 3}), g.uniform({3}, -1.5, 1.5)}; },
+     .inputs =
+         [](CaseGen& g) {
+           return Inputs{g.positive({2, 3}), g.uniform({3}, -1.5, 1.5)};
+         },
      .fn = [](const Inputs& in) { return Outputs{pow(in[0], in[1])}; }},
     {.name = "pow_scalar", .inputs = one_positive, .fn = [](const Inputs& in) { return Outputs{in[0].pow(2.5)}; }},
     {.name = "maximum", .inputs = pair_same, .fn = [](const Inputs& in) { return Outputs{maximum(in[0], in[1])}; }},
-    {.name = "minimum", .inputs = pair_broadcast, .fn = [](const Inputs& in) { return Outputs{minimum(in[0], in[1])}; }},
+    {.name = "minimum",
+     .inputs = pair_broadcast,
+     .fn = [](const Inputs& in) { return Outputs{minimum(in[0], in[1])}; }},
     {.name = "neg", .inputs = one_transposed, .fn = [](const Inputs& in) { return Outputs{-in[0]}; }},
     {.name = "exp", .inputs = one_normal, .fn = [](const Inputs& in) { return Outputs{exp(in[0])}; }},
     {.name = "exp_transposed", .inputs = one_transposed, .fn = [](const Inputs& in) { return Outputs{exp(in[0])}; }},
@@ -49,8 +61,27 @@ DENDRITE_OP_CASES(elementwise){
     {.name = "rsqrt", .inputs = one_positive, .fn = [](const Inputs& in) { return Outputs{rsqrt(in[0])}; }},
     {.name = "abs", .inputs = one_kinked, .fn = [](const Inputs& in) { return Outputs{abs(in[0])}; }},
     {.name = "relu", .inputs = one_kinked, .fn = [](const Inputs& in) { return Outputs{relu(in[0])}; }},
+    // Channels-last operands keep their format (core/memory_format.h) and take the flat loop.
+    {.name = "relu_channels_last",
+     .inputs =
+         [](CaseGen& g) {
+           return Inputs{g.away_from_zero({2, g.dim(2, 4), g.dim(2, 4), 3}).permute({0, 3, 1, 2})};
+         },
+     .fn = [](const Inputs& in) { return Outputs{relu(in[0])}; }},
+    {.name = "mul_channels_last_and_contiguous",
+     .inputs =
+         [](CaseGen& g) {
+           return Inputs{g.channels_last({1, 3, 2, 3}), g.normal({1, 3, 2, 3})};
+         },
+     .fn =
+         [](const Inputs& in) {
+           return Outputs{in[0] * in[1], in[0] * in[0]};
+         }},
     {.name = "relu_transposed",
-     .inputs = [](CaseGen& g) { return Inputs{g.away_from_zero({4, 3}).transpose(0, 1)}; },
+     .inputs =
+         [](CaseGen& g) {
+           return Inputs{g.away_from_zero({4, 3}).transpose(0, 1)};
+         },
      .fn = [](const Inputs& in) { return Outputs{relu(in[0])}; }},
     {.name = "sigmoid", .inputs = one_normal, .fn = [](const Inputs& in) { return Outputs{sigmoid(in[0])}; }},
     {.name = "tanh", .inputs = one_transposed, .fn = [](const Inputs& in) { return Outputs{tanh(in[0])}; }},
@@ -58,7 +89,10 @@ DENDRITE_OP_CASES(elementwise){
     {.name = "erf", .inputs = one_normal, .fn = [](const Inputs& in) { return Outputs{erf(in[0])}; }},
     {.name = "eq_gt",
      .inputs = pair_broadcast,
-     .fn = [](const Inputs& in) { return Outputs{eq(in[0], in[0]), gt(in[0], in[1])}; },
+     .fn =
+         [](const Inputs& in) {
+           return Outputs{eq(in[0], in[0]), gt(in[0], in[1])};
+         },
      .differentiable = false},
 };
 

@@ -3,6 +3,7 @@
 #include <unordered_map>
 
 #include "dendrite/autograd/autograd.h"
+#include "dendrite/core/memory_format.h"
 #include "dendrite/kernels/registry.h"
 
 namespace dendrite::autograd {
@@ -27,7 +28,7 @@ TensorBase add(const TensorBase& a, const TensorBase& b) {
 void accumulate(TensorBase& slot, TensorBase grad) {
   if (!slot.defined()) {
     slot = std::move(grad);
-  } else if (slot.impl_ptr().use_count() == 1 && slot.storage().unique() && slot.is_contiguous() &&
+  } else if (slot.impl_ptr().use_count() == 1 && slot.storage().unique() && is_dense(slot) &&
              slot.shape() == grad.shape() && slot.dtype() == grad.dtype()) {
     kernels::dispatch<kernels::OpId::binary>(slot.dtype())(kernels::BinaryOp::add, slot, grad, slot);
   } else {

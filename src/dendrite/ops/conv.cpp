@@ -3,6 +3,7 @@
 // best primitive (oneDNN has one for each).
 #include "dendrite/ops/conv.h"
 
+#include "dendrite/core/memory_format.h"
 #include "dendrite/kernels/registry.h"
 #include "dendrite/ops/creation.h"
 
@@ -62,7 +63,10 @@ Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p)
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& params) {
   check_conv2d(x, weight, bias, params);
-  Tensor y = empty(conv2d_output_shape(x.shape(), weight.shape(), params), x.dtype());
+  // Channels-last in, channels-last out (core/memory_format.h); an [N, 1, H, W] image counts as
+  // channels-last, so a network on one-channel images runs channels-last from its first layer.
+  const MemoryFormat format = is_channels_last(x) ? MemoryFormat::channels_last : MemoryFormat::contiguous;
+  Tensor y(empty_in(format, conv2d_output_shape(x.shape(), weight.shape(), params), x.dtype()));
   const bool record = autograd::should_record({&x, &weight, &bias});
   Conv2dParams forward_params = params;
   forward_params.forward_only = !record;
@@ -74,7 +78,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
                      [x, weight, params, need_x, need_w, need_b](const TensorBase& g) -> Grads {
                        Tensor gx, gw, gb;
                        if (need_x) {
-                         gx = empty(x.shape(), x.dtype());
+                         gx = Tensor(empty_in(memory_format_of(x), x.shape(), x.dtype()));
                          dispatch<OpId::conv2d_backward_data>(g.dtype())(g, weight, params, gx);
                        }
                        // One kernel gives both; gw is computed even when only the bias needs it.

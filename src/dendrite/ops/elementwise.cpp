@@ -4,6 +4,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "dendrite/core/memory_format.h"
 #include "dendrite/kernels/registry.h"
 #include "dendrite/ops/checks.h"
 #include "dendrite/ops/creation.h"
@@ -24,8 +25,10 @@ void check_floating(const char* op, const Tensor& x) {
   DENDRITE_CHECK(is_floating(x.dtype()), "{}: needs a floating-point tensor, got {}", op, describe(x));
 }
 
+// Outputs keep a channels-last input's format (core/memory_format.h), so an activation between
+// two convolutions does not make the second one reorder.
 Tensor unary_kernel(UnaryOp op, const Tensor& x) {
-  Tensor out = empty(x.shape(), x.dtype());
+  Tensor out(empty_in(memory_format_of(x), x.shape(), x.dtype()));
   dispatch<OpId::unary>(x.dtype())(op, x, out);
   return out;
 }
@@ -34,7 +37,9 @@ Tensor binary_kernel(const char* name, BinaryOp op, const Tensor& a, const Tenso
   check_same_device(name, {&a, &b});
   DENDRITE_CHECK(a.dtype() == b.dtype(), "{}: dtypes differ: {} and {}", name, describe(a), describe(b));
   Shape shape = broadcast_shapes(name, a.shape(), b.shape());
-  Tensor out = empty(shape, a.dtype());
+  const bool channels_last = a.shape() == shape && b.shape() == shape &&
+                             memory_format_of(a) == MemoryFormat::channels_last && a.strides() == b.strides();
+  Tensor out(empty_in(channels_last ? MemoryFormat::channels_last : MemoryFormat::contiguous, shape, a.dtype()));
   dispatch<OpId::binary>(a.dtype())(op, broadcast_view(a, shape), broadcast_view(b, shape), out);
   return out;
 }

@@ -3,6 +3,7 @@
 // an alias of the output (a backend may use y to find the maxima without searching again).
 #include "dendrite/ops/pooling.h"
 
+#include "dendrite/core/memory_format.h"
 #include "dendrite/kernels/registry.h"
 #include "dendrite/ops/creation.h"
 
@@ -44,12 +45,13 @@ Shape pool_output_shape(const Shape& x, const Pool2dParams& p) {
 }
 
 Tensor pool2d(const char* op, const Tensor& x, const Pool2dParams& params) {
-  Tensor y = empty(pool_output_shape(x.shape(), params), x.dtype());
+  // The output and the gradient keep x's format (core/memory_format.h).
+  Tensor y(empty_in(memory_format_of(x), pool_output_shape(x.shape(), params), x.dtype()));
   dispatch<OpId::pool2d_forward>(x.dtype())(x, params, y);
   if (autograd::should_record({&x})) {
     Tensor saved_y = y.alias();  // an alias: the node must not own its own output's record
     autograd::record(op, y, {x}, [x, saved_y, params](const TensorBase& g) -> Grads {
-      Tensor gx = empty(x.shape(), x.dtype());
+      Tensor gx(empty_in(memory_format_of(x), x.shape(), x.dtype()));
       dispatch<OpId::pool2d_backward>(x.dtype())(x, saved_y, g, params, gx);
       return {gx};
     });

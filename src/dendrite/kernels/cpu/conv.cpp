@@ -1,11 +1,14 @@
-// 2-D convolution, forward and both backward passes, on oneDNN's convolution primitives. Our
-// tensors are plain NCHW / OIHW (GOIHW for groups), but oneDNN is told "any" layout and picks its
-// own (channel-blocked nChw16c / OIhw16i16o on AVX-512): with plain layouts it could only offer
+// 2-D convolution, forward and both backward passes, on oneDNN's convolution primitives.
+// Activations stored channels-last (core/memory_format.h) are handed to oneDNN as nhwc, which its
+// AVX-512 kernels run as fast as their blocked layouts (W2: forward 188 vs 170-185 ms, backward
+// data 157 vs 158, backward weights 198 vs 192, docs/performance.md), so they need no reorder.
+// Plain NCHW activations and the OIHW (GOIHW for groups) weights are left to oneDNN ("any"
+// layout; channel-blocked nChw16c / OIhw16i16o on AVX-512): with plain NCHW it could only offer
 // its im2col + GEMM path, measured 3-8x slower on fashion-cnn's 3x3 layers (backward weights of
-// 32->32 channels at 28x28: 15 GFLOP/s). Operands are reordered into the chosen layout and
+// 32->32 channels at 28x28: 15 GFLOP/s). Such operands are reordered into the chosen layout and
 // results back around each call; the reorders are cached with the primitive, and their buffers
-// come from the caching allocator. Inputs that are not dense (permuted views, broadcast
-// gradients) are copied to dense first.
+// come from the caching allocator. Inputs that are neither (permuted views, broadcast gradients)
+// are copied to dense NCHW first.
 //
 // oneDNN's conventions differ from PyTorch's in two places handled here: dilation counts the
 // gaps between taps (PyTorch's dilation minus one), and the right/bottom padding is explicit: it
@@ -16,6 +19,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "dendrite/core/memory_format.h"
 #include "dendrite/core/storage.h"
 #include "dendrite/kernels/constant_operand.h"
 #include "dendrite/kernels/cpu/cpu.h"
@@ -35,13 +39,37 @@ enum ConvKey : int64_t { kForward = 10, kBackwardData = 11, kBackwardWeights = 1
 struct ConvGeometry {
   memory::desc src, weights, bias, dst;
   memory::dims strides, dilates, padding_l, padding_r;
+  bool src_nhwc = false, dst_nhwc = false;  // stored channels-last: no reorder (the header)
 };
 
-// x: [N, C, H, W], w: [O, C/groups, kh, kw], y: [N, O, Ho, Wo].
-ConvGeometry geometry(const Shape& x, const Shape& w, const Shape& y, const Conv2dParams& p) {
+// Whether an activation is stored channels-last; an [N, 1, H, W] tensor is both that and NCHW,
+// and is described as nhwc so that it matches a channels-last partner without a copy.
+bool nhwc(const TensorBase& t) { return is_channels_last(t); }
+
+// The activation's data as oneDNN will read it: itself when channels-last or dense NCHW, else a
+// dense NCHW copy.
+TensorBase activation(const TensorBase& t) { return nhwc(t) ? t : onednn::dense(t); }
+
+// Outputs are written in place, so they must be one of the two layouts oneDNN is told of (the ops
+// layer allocates them so).
+void check_output(const char* op, const TensorBase& t) {
+  DENDRITE_CHECK(t.is_contiguous() || nhwc(t), "{}: the output must be contiguous or channels-last, got strides {}", op,
+                 to_string(t.strides()));
+}
+
+memory::desc activation_desc(const Shape& shape, bool channels_last) {
+  if (!channels_last) return onednn::f32_dense_desc(onednn::dims_of(shape));
+  return {onednn::dims_of(shape), memory::data_type::f32, memory::format_tag::nhwc};
+}
+
+// x: [N, C, H, W], w: [O, C/groups, kh, kw], y: [N, O, Ho, Wo]; x_nhwc / y_nhwc: which are stored
+// channels-last.
+ConvGeometry geometry(const Shape& x, const Shape& w, const Shape& y, const Conv2dParams& p, bool x_nhwc, bool y_nhwc) {
   ConvGeometry g;
-  g.src = onednn::f32_dense_desc(onednn::dims_of(x));
-  g.dst = onednn::f32_dense_desc(onednn::dims_of(y));
+  g.src_nhwc = x_nhwc;
+  g.dst_nhwc = y_nhwc;
+  g.src = activation_desc(x, x_nhwc);
+  g.dst = activation_desc(y, y_nhwc);
   g.bias = onednn::f32_dense_desc({w[0]});
   // [O, C/g, kh, kw] is, byte for byte, oneDNN's [g, O/g, C/g, kh, kw].
   g.weights = onednn::f32_dense_desc(p.groups == 1 ? onednn::dims_of(w)
@@ -56,10 +84,11 @@ ConvGeometry geometry(const Shape& x, const Shape& w, const Shape& y, const Conv
   return g;
 }
 
-onednn::PrimitiveKey conv_key(ConvKey kind, const Shape& x, const Shape& w, const Shape& y, const Conv2dParams& p,
-                              bool bias, bool inference = false) {
+onednn::PrimitiveKey conv_key(ConvKey kind, const TensorBase& x, const Shape& w, const TensorBase& y,
+                              const Conv2dParams& p, bool bias, bool inference = false) {
   onednn::PrimitiveKey key(kind);
-  key.add(x).add(w).add(y).add(p.stride).add(p.padding).add(p.dilation).add(p.groups).add(bias).add(inference);
+  key.add(x.shape()).add(w).add(y.shape()).add(nhwc(x)).add(nhwc(y));
+  key.add(p.stride).add(p.padding).add(p.dilation).add(p.groups).add(bias).add(inference);
   key.add(static_cast<int64_t>(math_precision()));
   return key;
 }
@@ -78,17 +107,18 @@ dnnl::convolution_forward::primitive_desc forward_pd(const ConvGeometry& g, bool
 // Which convolution a geometry is for: it decides which of src, weights and dst are inputs.
 enum class Pass { forward, backward_data, backward_weights };
 
-// The same geometry with every tensor but the bias left to oneDNN ("any" layout). With bf16 the
-// pass's two inputs are bf16 (the reorder into the chosen layout converts them on the way) and
-// its output stays f32.
+// The geometry the primitive is asked for: channels-last activations stay nhwc, every other tensor
+// but the bias is left to oneDNN ("any" layout). With bf16 the pass's two inputs are bf16 (the
+// reorder into the chosen layout converts them on the way) and its output stays f32.
 ConvGeometry any_layouts(const ConvGeometry& plain, Pass pass, bool bf16) {
-  auto any = [](const memory::desc& d, bool low) {
-    return memory::desc(d.dims(), low ? memory::data_type::bf16 : memory::data_type::f32, memory::format_tag::any);
+  auto any = [](const memory::desc& d, bool low, bool keep_nhwc) {
+    return memory::desc(d.dims(), low ? memory::data_type::bf16 : memory::data_type::f32,
+                        keep_nhwc ? memory::format_tag::nhwc : memory::format_tag::any);
   };
   ConvGeometry g = plain;
-  g.src = any(plain.src, bf16 && pass != Pass::backward_data);
-  g.weights = any(plain.weights, bf16 && pass != Pass::backward_weights);
-  g.dst = any(plain.dst, bf16 && pass != Pass::forward);
+  g.src = any(plain.src, bf16 && pass != Pass::backward_data, plain.src_nhwc);
+  g.weights = any(plain.weights, bf16 && pass != Pass::backward_weights, false);
+  g.dst = any(plain.dst, bf16 && pass != Pass::forward, plain.dst_nhwc);
   return g;
 }
 
@@ -223,13 +253,14 @@ void conv2d_forward(const TensorBase& x, const TensorBase& w, const TensorBase& 
     const bool has_bias = bias.defined();
     // Keyed on the decision, not on forward_only: below the threshold both calls share one plan.
     const bool inference = p.forward_only && x.shape()[1] >= kInferenceMinChannels;
-    auto key = conv_key(kForward, x.shape(), w.shape(), y.shape(), p, has_bias, inference);
+    auto key = conv_key(kForward, x, w.shape(), y, p, has_bias, inference);
     auto plan = plan_cache().get(key, [&] {
       return with_precision([&](bool bf16) {
-        return make_forward(geometry(x.shape(), w.shape(), y.shape(), p), has_bias, bf16, inference);
+        return make_forward(geometry(x.shape(), w.shape(), y.shape(), p, nhwc(x), nhwc(y)), has_bias, bf16, inference);
       });
     });
-    const TensorBase xd = onednn::dense(x), wd = onednn::dense(w);
+    check_output("conv2d_forward", y);
+    const TensorBase xd = activation(x), wd = onednn::dense(w);
     Storage x_buf, w_buf, y_buf;
     // Held across the reorders too: cached primitives keep one scratchpad each (onednn_engine.h).
     std::lock_guard run_lock(onednn::execution_lock(plan.get()));
@@ -251,12 +282,14 @@ void conv2d_forward(const TensorBase& x, const TensorBase& w, const TensorBase& 
 void conv2d_backward_data(const TensorBase& gy, const TensorBase& w, const Conv2dParams& p, const TensorBase& gx) {
   onednn::guarded("conv2d_backward_data", [&] {
     if (gx.numel() == 0) return;
-    auto key = conv_key(kBackwardData, gx.shape(), w.shape(), gy.shape(), p, false);
-    auto plan =
-        plan_cache().get(key, [&] {
-          return with_precision([&](bool bf16) { return make_backward_data(geometry(gx.shape(), w.shape(), gy.shape(), p), bf16); });
-        });
-    const TensorBase gyd = onednn::dense(gy), wd = onednn::dense(w);
+    auto key = conv_key(kBackwardData, gx, w.shape(), gy, p, false);
+    auto plan = plan_cache().get(key, [&] {
+      return with_precision([&](bool bf16) {
+        return make_backward_data(geometry(gx.shape(), w.shape(), gy.shape(), p, nhwc(gx), nhwc(gy)), bf16);
+      });
+    });
+    check_output("conv2d_backward_data", gx);
+    const TensorBase gyd = activation(gy), wd = onednn::dense(w);
     Storage gy_buf, w_buf, gx_buf;
     // Held across the reorders too: cached primitives keep one scratchpad each (onednn_engine.h).
     std::lock_guard run_lock(onednn::execution_lock(plan.get()));
@@ -284,14 +317,13 @@ void conv2d_backward_weights(const TensorBase& x, const TensorBase& gy, const Co
       if (has_bias) fill_zero(gbias);
       return;
     }
-    auto key = conv_key(kBackwardWeights, x.shape(), gw.shape(), gy.shape(), p, has_bias);
-    auto plan = plan_cache().get(
-        key, [&] {
-          return with_precision([&](bool bf16) {
-            return make_backward_weights(geometry(x.shape(), gw.shape(), gy.shape(), p), has_bias, bf16);
-          });
-        });
-    const TensorBase xd = onednn::dense(x), gyd = onednn::dense(gy);
+    auto key = conv_key(kBackwardWeights, x, gw.shape(), gy, p, has_bias);
+    auto plan = plan_cache().get(key, [&] {
+      return with_precision([&](bool bf16) {
+        return make_backward_weights(geometry(x.shape(), gw.shape(), gy.shape(), p, nhwc(x), nhwc(gy)), has_bias, bf16);
+      });
+    });
+    const TensorBase xd = activation(x), gyd = activation(gy);
     Storage x_buf, gy_buf, gw_buf;
     // Held across the reorders too: cached primitives keep one scratchpad each (onednn_engine.h).
     std::lock_guard run_lock(onednn::execution_lock(plan.get()));

@@ -1,13 +1,15 @@
-// cpu copy, fill, unary and binary. Contiguous operands go straight to one tight loop over the
-// flat range; anything else takes the collapsed strided walk of loops_iter.h, one loop per run. A
-// run whose operands all have stride 1 or whose input has stride 0 (a scalar or a broadcast inner
-// axis) gets a `#pragma omp simd` loop over raw pointers; any other run gets a plain strided loop.
-// Each element is read before the element at the same index is written, so `out` may be the same
-// view as an input (the autograd engine accumulates gradients in place).
+// cpu copy, fill, unary and binary. Contiguous operands (or operands stored alike in one dense
+// order) go straight to one tight loop over the flat range; anything else takes the collapsed strided walk of
+// loops_iter.h, one loop per run. A run whose operands all have stride 1 or whose input has stride 0 (a scalar or a
+// broadcast inner axis) gets a `#pragma omp simd` loop over raw pointers; any other run gets a plain strided loop. Each
+// element is read before the element at the same index is written, so `out` may be the same view as an input (the
+// autograd engine accumulates gradients in place).
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 #include <type_traits>
 
+#include "dendrite/core/memory_format.h"
 #include "dendrite/kernels/cpu/cpu.h"
 #include "dendrite/kernels/cpu/loops_iter.h"
 #include "dendrite/kernels/cpu/loops_math.h"
@@ -19,6 +21,19 @@ namespace {
 template <typename T>
 T* data(const TensorBase& t) {
   return static_cast<T*>(t.raw_data());
+}
+
+// Whether the operands (of one shape) can be walked as one flat array: all contiguous, or all
+// stored alike in one dense order (channels-last activations, core/memory_format.h), where the
+// same flat index names the same element in each.
+bool one_flat_run(std::initializer_list<const TensorBase*> operands) {
+  const TensorBase& first = **operands.begin();
+  bool contiguous = true, same_strides = true;
+  for (const TensorBase* t : operands) {
+    contiguous = contiguous && t->is_contiguous();
+    same_strides = same_strides && t->strides() == first.strides();
+  }
+  return contiguous || (same_strides && is_dense(first));
 }
 
 // ---- copy ------------------------------------------------------------------------------------
@@ -92,7 +107,7 @@ template <typename T>
 void unary_typed(UnaryOp op, const TensorBase& x, const TensorBase& out) {
   const T* px = data<const T>(x);
   T* po = data<T>(out);
-  if (x.is_contiguous() && out.is_contiguous()) {
+  if (one_flat_run({&x, &out})) {
     with_unary(op, [&](auto f) {
       parallel_for(0, out.numel(), kParallelGrain,
                    [&](int64_t lo, int64_t hi) { unary_run(hi - lo, px + lo, 1, po + lo, 1, f); });
@@ -140,7 +155,7 @@ void binary_loop(const TensorBase& a, const TensorBase& b, const TensorBase& out
   const T* pa = data<const T>(a);
   const T* pb = data<const T>(b);
   T* po = data<T>(out);
-  if (a.is_contiguous() && b.is_contiguous() && out.is_contiguous()) {
+  if (one_flat_run({&a, &b, &out})) {
     parallel_for(0, out.numel(), kParallelGrain,
                  [&](int64_t lo, int64_t hi) { binary_run(hi - lo, pa + lo, 1, pb + lo, 1, po + lo, 1, f); });
     return;

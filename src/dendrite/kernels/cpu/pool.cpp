@@ -7,14 +7,22 @@
 // contract fixes that the gradient goes to the FIRST maximum of each window in row-major order,
 // which one scan of the window gives directly, whatever layout oneDNN would pick.
 //
+// Channels-last tensors (core/memory_format.h) keep their format: the 2x2 max pool has an nhwc
+// loop of its own (one pass of element-wise maxima over the C values of four pixels), and the
+// oneDNN primitives are told nhwc.
+//
 // Right/bottom padding is explicit in oneDNN: whatever makes the output size come out (PyTorch's
 // floor mode), which may be negative. Max pooling never picks a padded position (PyTorch pads
 // with -inf); average pooling's divisor is kh*kw with count_include_pad (in floor mode no window
 // reaches past the padding, so that equals PyTorch's clipped count), else the in-bounds count.
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <limits>
 #include <unordered_map>
+#include <vector>
 
+#include "dendrite/core/memory_format.h"
 #include "dendrite/core/threading.h"
 #include "dendrite/kernels/cpu/cpu.h"
 #include "dendrite/kernels/cpu/loops_libmvec.h"
@@ -35,16 +43,34 @@ struct PoolGeometry {
   dnnl::algorithm algorithm;
 };
 
-// x: [N, C, H, W], y: [N, C, Ho, Wo].
-PoolGeometry geometry(const Shape& x, const Shape& y, const Pool2dParams& p) {
+// Whether t is stored channels-last (an [N, 1, H, W] tensor counts: it is NCHW too).
+bool nhwc(const TensorBase& t) { return is_channels_last(t); }
+
+// t as oneDNN will read it: itself when channels-last or dense NCHW, else a dense NCHW copy.
+TensorBase activation(const TensorBase& t) { return nhwc(t) ? t : onednn::dense(t); }
+
+memory::desc activation_desc(const TensorBase& t) {
+  if (!nhwc(t)) return onednn::f32_dense_desc(onednn::dims_of(t.shape()));
+  return {onednn::dims_of(t.shape()), memory::data_type::f32, memory::format_tag::nhwc};
+}
+
+// Outputs are written in place, so they must be one of the two layouts oneDNN is told of (the ops
+// layer allocates them so).
+void check_output(const char* op, const TensorBase& t) {
+  DENDRITE_CHECK(t.is_contiguous() || nhwc(t), "{}: the output must be contiguous or channels-last, got strides {}", op,
+                 to_string(t.strides()));
+}
+
+// x: [N, C, H, W], y: [N, C, Ho, Wo], each dense NCHW or channels-last.
+PoolGeometry geometry(const TensorBase& x, const TensorBase& y, const Pool2dParams& p) {
   PoolGeometry g;
-  g.src = onednn::f32_dense_desc(onednn::dims_of(x));
-  g.dst = onednn::f32_dense_desc(onednn::dims_of(y));
+  g.src = activation_desc(x);
+  g.dst = activation_desc(y);
   for (size_t i = 0; i < 2; ++i) {
     g.strides.push_back(p.stride[i]);
     g.kernel.push_back(p.kernel[i]);
     g.padding_l.push_back(p.padding[i]);
-    g.padding_r.push_back((y[2 + i] - 1) * p.stride[i] + p.kernel[i] - x[2 + i] - p.padding[i]);
+    g.padding_r.push_back((y.shape()[2 + i] - 1) * p.stride[i] + p.kernel[i] - x.shape()[2 + i] - p.padding[i]);
   }
   g.algorithm = p.kind == PoolKind::max ? dnnl::algorithm::pooling_max
                 : p.count_include_pad   ? dnnl::algorithm::pooling_avg_include_padding
@@ -52,9 +78,9 @@ PoolGeometry geometry(const Shape& x, const Shape& y, const Pool2dParams& p) {
   return g;
 }
 
-onednn::PrimitiveKey pool_key(PoolKey kind, const Shape& x, const Shape& y, const Pool2dParams& p) {
+onednn::PrimitiveKey pool_key(PoolKey kind, const TensorBase& x, const TensorBase& y, const Pool2dParams& p) {
   onednn::PrimitiveKey key(kind);
-  key.add(x).add(y).add(p.kernel).add(p.stride).add(p.padding);
+  key.add(x.shape()).add(y.shape()).add(nhwc(x)).add(nhwc(y)).add(p.kernel).add(p.stride).add(p.padding);
   key.add(static_cast<int64_t>(p.kind)).add(p.count_include_pad);
   return key;
 }
@@ -80,6 +106,49 @@ const float* data(const TensorBase& t) { return static_cast<const float*>(t.raw_
 bool is_2x2(const Pool2dParams& p, const TensorBase& x, const Shape& y) {
   return p.kernel[0] == 2 && p.kernel[1] == 2 && p.stride[0] == 2 && p.stride[1] == 2 && p.padding[0] == 0 &&
          p.padding[1] == 0 && x.strides()[3] == 1 && 2 * y[2] <= x.shape()[2] && 2 * y[3] <= x.shape()[3];
+}
+
+// The same window geometry over channels-last x (y: the output's shape).
+bool is_2x2_nhwc(const Pool2dParams& p, const TensorBase& x, const Shape& y) {
+  return p.kernel[0] == 2 && p.kernel[1] == 2 && p.stride[0] == 2 && p.stride[1] == 2 && p.padding[0] == 0 &&
+         p.padding[1] == 0 && memory_format_of(x) == MemoryFormat::channels_last && 2 * y[2] <= x.shape()[2] &&
+         2 * y[3] <= x.shape()[3];
+}
+
+// One output pixel of the 2x2 max over channels-last x: the C maxima of four input pixels, in the
+// reference's order from -inf (NaN handling as in max_row_2x2 below).
+DENDRITE_VECTOR_CLONES void max_pixel_2x2(const float* a, const float* b, const float* c, const float* d, float* out,
+                                          int64_t C) {
+  for (int64_t k = 0; k < C; ++k) {
+    float m = -std::numeric_limits<float>::infinity();
+    m = std::max(m, a[k]);
+    m = std::max(m, b[k]);
+    m = std::max(m, c[k]);
+    m = std::max(m, d[k]);
+    out[k] = m;
+  }
+}
+
+// y = the 2x2, stride-2 max pool of x, both channels-last.
+void max_pool_forward_2x2_nhwc(const TensorBase& x, const TensorBase& y) {
+  const int64_t C = x.shape()[1], W = x.shape()[3], Ho = y.shape()[2], Wo = y.shape()[3];
+  const int64_t sx0 = x.strides()[0], sy0 = y.strides()[0];
+  const float* px = data(x);
+  auto* py = static_cast<float*>(y.raw_data());
+  const int64_t rows = y.shape()[0] * Ho;
+  parallel_for(0, rows, std::max<int64_t>(kParallelGrain / std::max<int64_t>(4 * Wo * C, 1), 1),
+               [=](int64_t lo, int64_t hi) {
+                 for (int64_t row = lo; row < hi; ++row) {
+                   const int64_t n = row / Ho, ho = row % Ho;
+                   const float* r0 = px + n * sx0 + 2 * ho * W * C;
+                   const float* r1 = r0 + W * C;
+                   float* out = py + n * sy0 + ho * Wo * C;
+                   for (int64_t wo = 0; wo < Wo; ++wo) {
+                     const int64_t at = 2 * wo * C;
+                     max_pixel_2x2(r0 + at, r0 + at + C, r1 + at, r1 + at + C, out + wo * C, C);
+                   }
+                 }
+               });
 }
 
 // One output row of the 2x2 max: the maximum of columns 2wo and 2wo + 1 of rows r0 and r1, taken
@@ -117,13 +186,15 @@ void max_pool_forward_2x2(const TensorBase& x, const TensorBase& y) {
 void pool2d_forward(const TensorBase& x, const Pool2dParams& p, const TensorBase& y) {
   onednn::guarded("pool2d_forward", [&] {
     if (y.numel() == 0) return;
+    if (p.kind == PoolKind::max && nhwc(y) && is_2x2_nhwc(p, x, y.shape())) return max_pool_forward_2x2_nhwc(x, y);
     if (p.kind == PoolKind::max && y.is_contiguous() && is_2x2(p, x, y.shape())) return max_pool_forward_2x2(x, y);
-    auto plan = plan_cache().get(pool_key(kForward, x.shape(), y.shape(), p), [&] {
-      PoolGeometry g = geometry(x.shape(), y.shape(), p);
+    check_output("pool2d_forward", y);
+    const TensorBase xd = activation(x);
+    auto plan = plan_cache().get(pool_key(kForward, xd, y, p), [&] {
+      PoolGeometry g = geometry(xd, y, p);
       // Inference mode: no workspace, since our max backward does not need one.
       return PoolPlan{g, dnnl::pooling_forward(forward_pd(g, dnnl::prop_kind::forward_inference))};
     });
-    const TensorBase xd = onednn::dense(x);
     std::lock_guard run_lock(onednn::execution_lock(plan.get()));
     plan->primitive.execute(onednn::stream(), {{DNNL_ARG_SRC, onednn::wrap(plan->geometry.src, data(xd))},
                                                {DNNL_ARG_DST, onednn::wrap(plan->geometry.dst, data(y))}});
@@ -132,13 +203,14 @@ void pool2d_forward(const TensorBase& x, const Pool2dParams& p, const TensorBase
 }
 
 void avg_pool_backward(const TensorBase& gy, const Pool2dParams& p, const TensorBase& gx) {
-  auto plan = plan_cache().get(pool_key(kBackward, gx.shape(), gy.shape(), p), [&] {
-    PoolGeometry g = geometry(gx.shape(), gy.shape(), p);
+  check_output("pool2d_backward", gx);
+  const TensorBase gyd = activation(gy);
+  auto plan = plan_cache().get(pool_key(kBackward, gx, gyd, p), [&] {
+    PoolGeometry g = geometry(gx, gyd, p);
     dnnl::pooling_backward::desc desc(g.algorithm, g.src, g.dst, g.strides, g.kernel, g.padding_l, g.padding_r);
     dnnl::pooling_backward::primitive_desc pd(desc, onednn::engine(), forward_pd(g, dnnl::prop_kind::forward_training));
     return PoolPlan{g, dnnl::pooling_backward(pd)};
   });
-  const TensorBase gyd = onednn::dense(gy);
   std::lock_guard run_lock(onednn::execution_lock(plan.get()));
   plan->primitive.execute(onednn::stream(), {{DNNL_ARG_DIFF_DST, onednn::wrap(plan->geometry.dst, data(gyd))},
                                              {DNNL_ARG_DIFF_SRC, onednn::wrap(plan->geometry.src, data(gx))}});
@@ -187,6 +259,67 @@ void max_pool_backward_2x2(const TensorBase& x, const TensorBase& gy, const Tens
   });
 }
 
+// One output row of the 2x2 backward over channels-last x: r0, r1 are the two input rows (W * C
+// values each, pixel-major), g the row's gradients (pixel wo at g + wo * g_step, its C channels
+// contiguous), o0, o1 the two gx rows. Each window's four gx pixels are assigned g or 0 per
+// channel by the tournament of the NCHW loop above, made by masking g's bits with all-ones or
+// zero: written as selects (`?:`), GCC left this loop scalar with branches, which took 20% of a W2
+// step (perf annotate). A whole row per call: one call per window cost another 5%.
+DENDRITE_VECTOR_CLONES void max_grad_row_2x2(const float* __restrict r0, const float* __restrict r1,
+                                             const float* __restrict g, int64_t g_step, float* __restrict o0,
+                                             float* __restrict o1, int64_t Wo, int64_t C) {
+  for (int64_t wo = 0; wo < Wo; ++wo) {
+    const float *a = r0 + 2 * wo * C, *c = r1 + 2 * wo * C, *gw = g + wo * g_step;
+    float *ga = o0 + 2 * wo * C, *gc = o1 + 2 * wo * C;
+    for (int64_t k = 0; k < C; ++k) {
+      const float va = a[k], vb = a[C + k], vc = c[k], vd = c[C + k];
+      const uint32_t v = std::bit_cast<uint32_t>(gw[k]);
+      const auto right_top = static_cast<uint32_t>(vb > va), right_bottom = static_cast<uint32_t>(vd > vc);
+      const auto lower = static_cast<uint32_t>(std::max(vc, vd) > std::max(va, vb));
+      const uint32_t top = lower ^ 1u;
+      ga[k] = std::bit_cast<float>(v & (0u - (top & (right_top ^ 1u))));
+      ga[C + k] = std::bit_cast<float>(v & (0u - (top & right_top)));
+      gc[k] = std::bit_cast<float>(v & (0u - (lower & (right_bottom ^ 1u))));
+      gc[C + k] = std::bit_cast<float>(v & (0u - (lower & right_bottom)));
+    }
+  }
+}
+
+// The 2x2 backward on channels-last x and gx (gy any strides; a gy that is not channels-last has
+// each row's gradients gathered first). Windows do not overlap, so each window's four gx pixels
+// are assigned rather than accumulated; only the rows and columns outside every window need the
+// zero fill, which is done for all of gx (one memset).
+void max_pool_backward_2x2_nhwc(const TensorBase& x, const TensorBase& gy, const TensorBase& gx) {
+  const int64_t C = x.shape()[1], W = x.shape()[3], Ho = gy.shape()[2], Wo = gy.shape()[3];
+  const int64_t sx0 = x.strides()[0], sgx0 = gx.strides()[0];
+  const int64_t sg0 = gy.strides()[0], sg1 = gy.strides()[1], sgh = gy.strides()[2], sgw = gy.strides()[3];
+  const float* px = data(x);
+  const float* pgy = data(gy);
+  auto* pgx = static_cast<float*>(gx.raw_data());
+  std::fill(pgx, pgx + gx.numel(), 0.0f);
+  const int64_t rows = gy.shape()[0] * Ho;
+  parallel_for(0, rows, std::max<int64_t>(kParallelGrain / std::max<int64_t>(4 * Wo * C, 1), 1),
+               [=](int64_t lo, int64_t hi) {
+                 std::vector<float> gathered(sg1 == 1 ? 0 : static_cast<size_t>(Wo * C));
+                 for (int64_t row = lo; row < hi; ++row) {
+                   const int64_t n = row / Ho, ho = row % Ho;
+                   const int64_t at = 2 * ho * W * C;
+                   const float* g = pgy + n * sg0 + ho * sgh;
+                   int64_t g_step = sgw;
+                   if (sg1 != 1) {
+                     for (int64_t wo = 0; wo < Wo; ++wo) {
+                       for (int64_t k = 0; k < C; ++k)
+                         gathered[static_cast<size_t>(wo * C + k)] = g[wo * sgw + k * sg1];
+                     }
+                     g = gathered.data();
+                     g_step = C;
+                   }
+                   float* o0 = pgx + n * sgx0 + at;
+                   max_grad_row_2x2(px + n * sx0 + at, px + n * sx0 + at + W * C, g, g_step, o0, o0 + W * C, Wo, C);
+                 }
+               });
+}
+
 void max_pool_backward(const TensorBase& x, const TensorBase& gy, const Pool2dParams& p, const TensorBase& gx) {
   const int64_t C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
   const int64_t Ho = gy.shape()[2], Wo = gy.shape()[3];
@@ -195,6 +328,8 @@ void max_pool_backward(const TensorBase& x, const TensorBase& gy, const Pool2dPa
   // loop took 32% of a W2 training step (perf, docs/performance.md).
   const int64_t sx0 = x.strides()[0], sx1 = x.strides()[1], sxh = x.strides()[2], sxw = x.strides()[3];
   const int64_t sg0 = gy.strides()[0], sg1 = gy.strides()[1], sgh = gy.strides()[2], sgw = gy.strides()[3];
+  // gx is dense (NCHW or channels-last), so zeroing numel() elements from its start covers it.
+  const int64_t so0 = gx.strides()[0], so1 = gx.strides()[1], soh = gx.strides()[2], sow = gx.strides()[3];
   const int64_t kh = p.kernel[0], kw = p.kernel[1], sh = p.stride[0], sw = p.stride[1];
   const int64_t ph = p.padding[0], pw = p.padding[1];
   const float* px = data(x);
@@ -209,7 +344,7 @@ void max_pool_backward(const TensorBase& x, const TensorBase& gy, const Pool2dPa
       const int64_t n = plane / C, c = plane % C;
       const float* xp = px + n * sx0 + c * sx1;
       const float* gyp = pgy + n * sg0 + c * sg1;
-      float* gxp = pgx + plane * H * W;
+      float* gxp = pgx + n * so0 + c * so1;
       for (int64_t ho = 0; ho < Ho; ++ho) {
         const int64_t h_start = ho * sh - ph;
         const int64_t h0 = std::max<int64_t>(h_start, 0), h1 = std::min(h_start + kh, H);
@@ -218,13 +353,13 @@ void max_pool_backward(const TensorBase& x, const TensorBase& gy, const Pool2dPa
           const int64_t w0 = std::max<int64_t>(w_start, 0), w1 = std::min(w_start + kw, W);
           if (h0 >= h1 || w0 >= w1) continue;
           float best = -std::numeric_limits<float>::infinity();
-          int64_t best_at = h0 * W + w0;
+          int64_t best_at = h0 * soh + w0 * sow;
           for (int64_t h = h0; h < h1; ++h) {
             for (int64_t w = w0; w < w1; ++w) {
               const float v = xp[h * sxh + w * sxw];
               const bool better = v > best;  // strict: ties keep the first maximum
               best = better ? v : best;      // selects, not branches: which tap wins is random
-              best_at = better ? h * W + w : best_at;
+              best_at = better ? h * soh + w * sow : best_at;
             }
           }
           gxp[best_at] += gyp[ho * sgh + wo * sgw];
@@ -244,7 +379,10 @@ void pool2d_backward(const TensorBase& x, const TensorBase& y, const TensorBase&
       return;
     }
     if (p.kind == PoolKind::max) {
-      return is_2x2(p, x, gy.shape()) ? max_pool_backward_2x2(x, gy, gx) : max_pool_backward(x, gy, p, gx);
+      check_output("pool2d_backward", gx);
+      if (nhwc(gx) && is_2x2_nhwc(p, x, gy.shape())) return max_pool_backward_2x2_nhwc(x, gy, gx);
+      if (gx.is_contiguous() && is_2x2(p, x, gy.shape())) return max_pool_backward_2x2(x, gy, gx);
+      return max_pool_backward(x, gy, p, gx);
     }
     avg_pool_backward(gy, p, gx);
   });
