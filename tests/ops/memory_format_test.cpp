@@ -1,4 +1,4 @@
-// Channels-last activations (core/memory_format.h) flow through a W2-like chain: every output and
+// Channels-last activations (core/memory_format.h) flow through a W2-like chain with batch norm: every output and
 // gradient keeps the format, and the values equal those of the same chain on contiguous tensors.
 #include "dendrite/core/memory_format.h"
 
@@ -13,29 +13,33 @@ namespace dendrite {
 namespace {
 
 struct Chain {
-  Tensor x, w1, w2, out;
+  Tensor x, w1, gamma, w2, out;
 };
 
-// conv 3x3 (padding 1) -> relu -> 2x2 max pool -> conv 3x3 -> relu -> 2x2 max pool -> flatten, on
+// conv 3x3 (padding 1) -> batch norm -> relu -> 2x2 max pool -> conv 3x3 -> relu -> 2x2 max pool
+// -> flatten, on
 // 13x13 images (odd: each pool leaves a row and a column out), then a sum of squares backward.
 Chain run_chain(bool channels_last) {
   Generator gen(7);
   Tensor x = randn({3, 16, 13, 13}, DType::f32, gen);
   Tensor w1 = (randn({32, 16, 3, 3}, DType::f32, gen) * 0.1).requires_grad_();
   Tensor w2 = (randn({16, 32, 3, 3}, DType::f32, gen) * 0.1).requires_grad_();
+  Tensor gamma = (randn({32}, DType::f32, gen) * 0.1 + 1.0).requires_grad_();
+  Tensor beta = randn({32}, DType::f32, gen).requires_grad_();
   if (channels_last) x = x.permute({0, 2, 3, 1}).contiguous().permute({0, 3, 1, 2});
   x.requires_grad_();
   Conv2dParams pad1;
   pad1.padding = {1, 1};
-  Tensor h1 = max_pool2d(relu(conv2d(x, w1, Tensor(), pad1)), {2, 2});
+  Tensor normed = batch_norm(conv2d(x, w1, Tensor(), pad1), {}, {}, gamma, beta, true);
+  Tensor h1 = max_pool2d(relu(normed), {2, 2});
   Tensor h2 = relu(conv2d(h1, w2, Tensor(), {}));
   Tensor out = max_pool2d(h2, {2, 2});
   if (channels_last) {
-    for (const Tensor* t : {&h1, &h2, &out}) EXPECT_EQ(memory_format_of(*t), MemoryFormat::channels_last);
+    for (const Tensor* t : {&normed, &h1, &h2, &out}) EXPECT_EQ(memory_format_of(*t), MemoryFormat::channels_last);
   }
   Tensor flat = out.flatten(1, 3);
   sum(flat * flat).backward();
-  return {x, w1, w2, out};
+  return {x, w1, gamma, w2, out};
 }
 
 void expect_near(const Tensor& a, const Tensor& b, const std::string& what) {
@@ -53,6 +57,7 @@ TEST(ChannelsLast, ChainKeepsTheFormatAndTheValues) {
   expect_near(last.out, plain.out, "output");
   expect_near(last.x.grad(), plain.x.grad(), "input gradient");
   expect_near(last.w1.grad(), plain.w1.grad(), "first weight gradient");
+  expect_near(last.gamma.grad(), plain.gamma.grad(), "batch norm weight gradient");
   expect_near(last.w2.grad(), plain.w2.grad(), "second weight gradient");
 }
 

@@ -152,7 +152,8 @@ template <> struct KernelTraits<OpId::scatter_add> {
 };
 
 // Batch normalisation (Ioffe & Szegedy 2015). x, y, gy and gx are contiguous and read as [N, C, S]
-// with S the product of the dimensions after the channel axis (1 for [N, C]); mean, var, weight,
+// with S the product of the dimensions after the channel axis (1 for [N, C]), or all four are
+// channels-last [N, C, H, W] (core/memory_format.h: read as N * H * W rows of C); mean, var, weight,
 // bias and their gradients are contiguous [C] of x's dtype. weight and bias may be undefined
 // (1 and 0). Fused so that training reads x once for the statistics and once for y, instead of the
 // ten full-size temporaries the composite of broadcast ops made.

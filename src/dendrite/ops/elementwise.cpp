@@ -33,13 +33,20 @@ Tensor unary_kernel(UnaryOp op, const Tensor& x) {
   return out;
 }
 
+// Channels-last when the operands of the output's full shape are all channels-last (broadcast ones
+// do not count: x * scale keeps x's format); otherwise contiguous.
+MemoryFormat binary_format(const Tensor& a, const Tensor& b, const Shape& shape) {
+  const bool a_full = a.shape() == shape, b_full = b.shape() == shape;
+  const auto last = [](const Tensor& t) { return memory_format_of(t) == MemoryFormat::channels_last; };
+  const bool channels_last = (a_full || b_full) && (!a_full || last(a)) && (!b_full || last(b));
+  return channels_last ? MemoryFormat::channels_last : MemoryFormat::contiguous;
+}
+
 Tensor binary_kernel(const char* name, BinaryOp op, const Tensor& a, const Tensor& b) {
   check_same_device(name, {&a, &b});
   DENDRITE_CHECK(a.dtype() == b.dtype(), "{}: dtypes differ: {} and {}", name, describe(a), describe(b));
   Shape shape = broadcast_shapes(name, a.shape(), b.shape());
-  const bool channels_last = a.shape() == shape && b.shape() == shape &&
-                             memory_format_of(a) == MemoryFormat::channels_last && a.strides() == b.strides();
-  Tensor out(empty_in(channels_last ? MemoryFormat::channels_last : MemoryFormat::contiguous, shape, a.dtype()));
+  Tensor out(empty_in(binary_format(a, b, shape), shape, a.dtype()));
   dispatch<OpId::binary>(a.dtype())(op, broadcast_view(a, shape), broadcast_view(b, shape), out);
   return out;
 }

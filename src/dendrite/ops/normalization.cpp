@@ -7,6 +7,7 @@
 // also against its composite form (tests/ops/layer_norm_test.cpp).
 #include "dendrite/ops/normalization.h"
 
+#include "dendrite/core/memory_format.h"
 #include "dendrite/kernels/registry.h"
 #include "dendrite/ops/checks.h"
 #include "dendrite/ops/creation.h"
@@ -74,6 +75,19 @@ Tensor layer_norm(const Tensor& x, const Shape& normalized_shape, const Tensor& 
   return y;
 }
 
+namespace {
+
+// t stored in `format`: itself when it already is, else a copy.
+Tensor in_format(const Tensor& t, MemoryFormat format) {
+  if (format == MemoryFormat::contiguous) return t.contiguous();
+  if (memory_format_of(t) == format) return t;
+  Tensor out(empty_in(format, t.shape(), t.dtype()));
+  copy_(out, t);
+  return out;
+}
+
+}  // namespace
+
 Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& running_var, const Tensor& weight,
                   const Tensor& bias, bool training, double momentum, double eps) {
   DENDRITE_CHECK(is_floating(x.dtype()), "batch_norm: needs a floating-point tensor, got {}", describe(x));
@@ -88,8 +102,10 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
   DENDRITE_CHECK(running_mean.defined() == running_var.defined(),
                  "batch_norm: running_mean and running_var must be given together");
 
-  // The kernels read [N, C, S] contiguous operands (kernels/ops.h).
-  const Tensor xc = x.contiguous();
+  // The kernels read [N, C, S] contiguous operands or channels-last ones (kernels/ops.h); a
+  // channels-last x stays so, as do y and the gradient (core/memory_format.h).
+  const MemoryFormat format = memory_format_of(x);
+  const Tensor xc = in_format(x, format);
   const Tensor w = weight.defined() ? weight.contiguous() : Tensor();
   const Tensor b = bias.defined() ? bias.contiguous() : Tensor();
   Tensor mean, var;
@@ -118,19 +134,19 @@ Tensor batch_norm(const Tensor& x, const Tensor& running_mean, const Tensor& run
     mean = running_mean.clone();
     var = running_var.clone();
   }
-  Tensor y = empty(x.shape(), x.dtype());
+  Tensor y(empty_in(format, x.shape(), x.dtype()));
   dispatch<OpId::batch_norm_forward>(x.dtype())(xc, mean, var, w, b, eps, y);
 
   if (autograd::should_record({&x, &weight, &bias})) {
     const bool need_w = weight.defined() && weight.requires_grad();
     const bool need_b = bias.defined() && bias.requires_grad();
     autograd::record("batch_norm", y, {x, weight, bias},
-                     [xc, w, mean, var, eps, training, need_w, need_b, channels](const TensorBase& g) -> Grads {
-                       Tensor gx = empty(xc.shape(), xc.dtype());
+                     [xc, w, mean, var, eps, training, need_w, need_b, channels, format](const TensorBase& g) -> Grads {
+                       Tensor gx(empty_in(format, xc.shape(), xc.dtype()));
                        Tensor gw = need_w ? empty({channels}, xc.dtype()) : Tensor();
                        Tensor gb = need_b ? empty({channels}, xc.dtype()) : Tensor();
-                       dispatch<OpId::batch_norm_backward>(xc.dtype())(xc, Tensor(g).contiguous(), mean, var, w, eps,
-                                                                       training, gx, gw, gb);
+                       dispatch<OpId::batch_norm_backward>(xc.dtype())(xc, in_format(Tensor(g), format), mean, var, w,
+                                                                       eps, training, gx, gw, gb);
                        return {gx, gw, gb};
                      });
   }

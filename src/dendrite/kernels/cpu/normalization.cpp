@@ -5,9 +5,17 @@
 // value, var = E[(x-k)^2] - E[x-k]^2, which avoids the cancellation of the plain E[x^2] - E[x]^2
 // when |mean| is large against the spread (Chan, Golub & LeVeque 1983, "Algorithms for computing
 // the sample variance"). Formulas as in the reference kernel (reference/normalization.cpp).
+//
+// Channels-last operands (core/memory_format.h) are rows of C values instead: threads split the
+// rows, each sums blocks of up to kRowBlock rows per channel in float, adds them into double
+// partials of its own, and the partials are added under a lock; the element-wise passes are one
+// vector loop per row over per-channel coefficients.
 #include <algorithm>
 #include <cmath>
+#include <mutex>
+#include <vector>
 
+#include "dendrite/core/memory_format.h"
 #include "dendrite/core/threading.h"
 #include "dendrite/kernels/cpu/cpu.h"
 
@@ -27,7 +35,142 @@ const float* cdata(const TensorBase& t) { return static_cast<const float*>(t.sto
 float* mdata(const TensorBase& t) { return static_cast<float*>(t.storage().data()) + t.offset(); }
 float param(const TensorBase& p, int64_t c, float absent) { return p.defined() ? cdata(p)[c] : absent; }
 
+bool channels_last(const TensorBase& x) { return memory_format_of(x) == MemoryFormat::channels_last; }
+
+// ---- channels-last: rows of C values ----------------------------------------------------------
+
+constexpr int64_t kRowBlock = 256;
+
+// Per-channel sums over all rows of f(row, c, k) for two quantities at once: (sum a, sum b) where
+// f fills a[k], b[k] for the C channels of one row. Threads take ranges of rows.
+template <typename Fn>
+void channel_sums(int64_t rows, int64_t C, Fn fill, std::vector<double>& sum_a, std::vector<double>& sum_b) {
+  sum_a.assign(static_cast<size_t>(C), 0.0);
+  sum_b.assign(static_cast<size_t>(C), 0.0);
+  std::mutex lock;
+  const int64_t grain = std::max<int64_t>(kRowBlock, kParallelGrain / std::max<int64_t>(C, 1));
+  parallel_for(0, rows, grain, [&](int64_t r0, int64_t r1) {
+    std::vector<double> da(static_cast<size_t>(C), 0.0), db(static_cast<size_t>(C), 0.0);
+    std::vector<float> fa(static_cast<size_t>(C)), fb(static_cast<size_t>(C));
+    for (int64_t start = r0; start < r1; start += kRowBlock) {
+      std::fill(fa.begin(), fa.end(), 0.0f);
+      std::fill(fb.begin(), fb.end(), 0.0f);
+      for (int64_t r = start; r < std::min(start + kRowBlock, r1); ++r) fill(r, fa.data(), fb.data());
+      for (int64_t k = 0; k < C; ++k) {
+        da[static_cast<size_t>(k)] += fa[static_cast<size_t>(k)];
+        db[static_cast<size_t>(k)] += fb[static_cast<size_t>(k)];
+      }
+    }
+    std::lock_guard guard(lock);
+    for (size_t k = 0; k < da.size(); ++k) {
+      sum_a[k] += da[k];
+      sum_b[k] += db[k];
+    }
+  });
+}
+
+void stats_channels_last(const TensorBase& x, const TensorBase& mean, const TensorBase& var) {
+  const int64_t C = x.shape()[1], rows = x.numel() / std::max<int64_t>(C, 1);
+  const float* px = cdata(x);
+  const float* shift = px;  // row 0: the shifted sums' k per channel
+  std::vector<double> s1, s2;
+  channel_sums(
+      rows, C,
+      [&](int64_t r, float* a, float* b) {
+        const float* row = px + r * C;
+#pragma omp simd
+        for (int64_t k = 0; k < C; ++k) {
+          const float d = row[k] - shift[k];
+          a[k] += d;
+          b[k] += d * d;
+        }
+      },
+      s1, s2);
+  const auto m = static_cast<double>(rows);
+  for (int64_t k = 0; k < C; ++k) {
+    const double shifted_mean = s1[static_cast<size_t>(k)] / m;
+    mdata(mean)[k] = static_cast<float>(shift[k] + shifted_mean);
+    mdata(var)[k] = static_cast<float>(std::max(0.0, s2[static_cast<size_t>(k)] / m - shifted_mean * shifted_mean));
+  }
+}
+
+// fn(row) for every row, threads taking ranges of rows: the element-wise passes.
+template <typename Fn>
+void each_row(int64_t rows, int64_t C, Fn fn) {
+  parallel_for(0, rows, std::max<int64_t>(1, kParallelGrain / std::max<int64_t>(C, 1)), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) fn(r);
+  });
+}
+
+void forward_channels_last(const TensorBase& x, const TensorBase& mean, const TensorBase& var, const TensorBase& weight,
+                           const TensorBase& bias, double eps, const TensorBase& y) {
+  const int64_t C = x.shape()[1], rows = x.numel() / std::max<int64_t>(C, 1);
+  std::vector<float> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
+  for (int64_t c = 0; c < C; ++c) {
+    const double invstd = 1.0 / std::sqrt(static_cast<double>(cdata(var)[c]) + eps);
+    scale[static_cast<size_t>(c)] = static_cast<float>(param(weight, c, 1.0f) * invstd);
+    shift[static_cast<size_t>(c)] = param(bias, c, 0.0f) - cdata(mean)[c] * scale[static_cast<size_t>(c)];
+  }
+  const float* px = cdata(x);
+  float* py = mdata(y);
+  const float* sc = scale.data();
+  const float* sh = shift.data();
+  each_row(rows, C, [=](int64_t r) {
+    const float* in = px + r * C;
+    float* out = py + r * C;
+#pragma omp simd
+    for (int64_t k = 0; k < C; ++k) out[k] = in[k] * sc[k] + sh[k];
+  });
+}
+
+void backward_channels_last(const TensorBase& x, const TensorBase& gy, const TensorBase& mean, const TensorBase& var,
+                            const TensorBase& weight, double eps, bool batch_stats, const TensorBase& gx,
+                            const TensorBase& gweight, const TensorBase& gbias) {
+  const int64_t C = x.shape()[1], rows = x.numel() / std::max<int64_t>(C, 1);
+  const float* px = cdata(x);
+  const float* pgy = cdata(gy);
+  const float* mu = cdata(mean);
+  std::vector<double> sum_gy, sum_gy_xmu;
+  channel_sums(
+      rows, C,
+      [&](int64_t r, float* a, float* b) {
+        const float* xr = px + r * C;
+        const float* gr = pgy + r * C;
+#pragma omp simd
+        for (int64_t k = 0; k < C; ++k) {
+          a[k] += gr[k];
+          b[k] += gr[k] * (xr[k] - mu[k]);
+        }
+      },
+      sum_gy, sum_gy_xmu);
+  const auto m = static_cast<double>(rows);
+  std::vector<float> k1(static_cast<size_t>(C)), k2(static_cast<size_t>(C)), k3(static_cast<size_t>(C));
+  for (int64_t c = 0; c < C; ++c) {
+    const auto i = static_cast<size_t>(c);
+    const double invstd = 1.0 / std::sqrt(static_cast<double>(cdata(var)[c]) + eps);
+    if (gbias.defined()) mdata(gbias)[c] = static_cast<float>(sum_gy[i]);
+    if (gweight.defined()) mdata(gweight)[c] = static_cast<float>(sum_gy_xmu[i] * invstd);
+    const double w = param(weight, c, 1.0f);
+    k1[i] = static_cast<float>(w * invstd);
+    k2[i] = batch_stats ? static_cast<float>(w * invstd * invstd * invstd * sum_gy_xmu[i] / m) : 0.0f;
+    k3[i] = batch_stats ? static_cast<float>(w * invstd * sum_gy[i] / m) : 0.0f;
+  }
+  if (!gx.defined()) return;
+  float* pgx = mdata(gx);
+  const float *c1 = k1.data(), *c2 = k2.data(), *c3 = k3.data();
+  each_row(rows, C, [=](int64_t r) {
+    const float* xr = px + r * C;
+    const float* gr = pgy + r * C;
+    float* out = pgx + r * C;
+#pragma omp simd
+    for (int64_t k = 0; k < C; ++k) out[k] = c1[k] * gr[k] - c2[k] * (xr[k] - mu[k]) - c3[k];
+  });
+}
+
+// ---- contiguous: [N, C, S] ---------------------------------------------------------------------
+
 void stats(const TensorBase& x, const TensorBase& mean, const TensorBase& var) {
+  if (channels_last(x)) return stats_channels_last(x, mean, var);
   const Layout l(x);
   const float* px = cdata(x);
   float* pmean = mdata(mean);
@@ -58,6 +201,7 @@ void stats(const TensorBase& x, const TensorBase& mean, const TensorBase& var) {
 
 void forward(const TensorBase& x, const TensorBase& mean, const TensorBase& var, const TensorBase& weight,
              const TensorBase& bias, double eps, const TensorBase& y) {
+  if (channels_last(x)) return forward_channels_last(x, mean, var, weight, bias, eps, y);
   const Layout l(x);
   const float* px = cdata(x);
   float* py = mdata(y);
@@ -79,6 +223,7 @@ void forward(const TensorBase& x, const TensorBase& mean, const TensorBase& var,
 void backward(const TensorBase& x, const TensorBase& gy, const TensorBase& mean, const TensorBase& var,
               const TensorBase& weight, double eps, bool batch_stats, const TensorBase& gx, const TensorBase& gweight,
               const TensorBase& gbias) {
+  if (channels_last(x)) return backward_channels_last(x, gy, mean, var, weight, eps, batch_stats, gx, gweight, gbias);
   const Layout l(x);
   const float* px = cdata(x);
   const float* pgy = cdata(gy);

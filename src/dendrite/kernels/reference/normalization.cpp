@@ -9,6 +9,7 @@
 #include <cmath>
 #include <vector>
 
+#include "dendrite/core/memory_format.h"
 #include "dendrite/kernels/reference/reference.h"
 
 namespace dendrite::kernels::reference {
@@ -20,11 +21,18 @@ T* data(const TensorBase& t) {
   return static_cast<T*>(t.storage().data()) + t.offset();
 }
 
-// x read as [N, C, S] (the kernel contract: contiguous).
+// x read as [N, C, S] (the kernel contract: contiguous, or channels-last with S = H * W).
 struct ChannelLayout {
   int64_t n, c, s;
-  explicit ChannelLayout(const TensorBase& x) : n(x.shape()[0]), c(x.shape()[1]), s(x.numel() / std::max<int64_t>(1, n * c)) {}
-  int64_t at(int64_t in, int64_t ic, int64_t is) const { return (in * c + ic) * s + is; }
+  bool channels_last;
+  explicit ChannelLayout(const TensorBase& x)
+      : n(x.shape()[0]),
+        c(x.shape()[1]),
+        s(x.numel() / std::max<int64_t>(1, n * c)),
+        channels_last(memory_format_of(x) == MemoryFormat::channels_last) {}
+  int64_t at(int64_t in, int64_t ic, int64_t is) const {
+    return channels_last ? (in * s + is) * c + ic : (in * c + ic) * s + is;
+  }
 };
 
 template <typename D>
