@@ -287,8 +287,8 @@ DENDRITE_VECTOR_CLONES void max_grad_row_2x2(const float* __restrict r0, const f
 
 // The 2x2 backward on channels-last x and gx (gy any strides; a gy that is not channels-last has
 // each row's gradients gathered first). Windows do not overlap, so each window's four gx pixels
-// are assigned rather than accumulated; only the rows and columns outside every window need the
-// zero fill, which is done for all of gx (one memset).
+// are assigned rather than accumulated, and only the pixels outside every window (the last row and
+// column of an odd size) are zeroed: a memset of all of gx was 2.4% of a W2 step.
 void max_pool_backward_2x2_nhwc(const TensorBase& x, const TensorBase& gy, const TensorBase& gx) {
   const int64_t C = x.shape()[1], W = x.shape()[3], Ho = gy.shape()[2], Wo = gy.shape()[3];
   const int64_t sx0 = x.strides()[0], sgx0 = gx.strides()[0];
@@ -296,8 +296,9 @@ void max_pool_backward_2x2_nhwc(const TensorBase& x, const TensorBase& gy, const
   const float* px = data(x);
   const float* pgy = data(gy);
   auto* pgx = static_cast<float*>(gx.raw_data());
-  std::fill(pgx, pgx + gx.numel(), 0.0f);
-  const int64_t rows = gy.shape()[0] * Ho;
+  const int64_t H = x.shape()[2], N = x.shape()[0];
+  for (int64_t n = 0; n < N; ++n) std::fill(pgx + n * sgx0 + 2 * Ho * W * C, pgx + n * sgx0 + H * W * C, 0.0f);
+  const int64_t rows = N * Ho, tail = (W - 2 * Wo) * C;
   parallel_for(0, rows, std::max<int64_t>(kParallelGrain / std::max<int64_t>(4 * Wo * C, 1), 1),
                [=](int64_t lo, int64_t hi) {
                  std::vector<float> gathered(sg1 == 1 ? 0 : static_cast<size_t>(Wo * C));
@@ -316,6 +317,8 @@ void max_pool_backward_2x2_nhwc(const TensorBase& x, const TensorBase& gy, const
                    }
                    float* o0 = pgx + n * sgx0 + at;
                    max_grad_row_2x2(px + n * sx0 + at, px + n * sx0 + at + W * C, g, g_step, o0, o0 + W * C, Wo, C);
+                   std::fill(o0 + 2 * Wo * C, o0 + 2 * Wo * C + tail, 0.0f);
+                   std::fill(o0 + W * C + 2 * Wo * C, o0 + W * C + 2 * Wo * C + tail, 0.0f);
                  }
                });
 }
