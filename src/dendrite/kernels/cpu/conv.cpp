@@ -19,7 +19,6 @@
 #include <string>
 #include <unordered_map>
 
-#include "dendrite/core/memory_format.h"
 #include "dendrite/core/storage.h"
 #include "dendrite/kernels/constant_operand.h"
 #include "dendrite/kernels/cpu/cpu.h"
@@ -42,25 +41,10 @@ struct ConvGeometry {
   bool src_nhwc = false, dst_nhwc = false;  // stored channels-last: no reorder (the header)
 };
 
-// Whether an activation is stored channels-last; an [N, 1, H, W] tensor is both that and NCHW,
-// and is described as nhwc so that it matches a channels-last partner without a copy.
-bool nhwc(const TensorBase& t) { return is_channels_last(t); }
-
-// The activation's data as oneDNN will read it: itself when channels-last or dense NCHW, else a
-// dense NCHW copy.
-TensorBase activation(const TensorBase& t) { return nhwc(t) ? t : onednn::dense(t); }
-
-// Outputs are written in place, so they must be one of the two layouts oneDNN is told of (the ops
-// layer allocates them so).
-void check_output(const char* op, const TensorBase& t) {
-  DENDRITE_CHECK(t.is_contiguous() || nhwc(t), "{}: the output must be contiguous or channels-last, got strides {}", op,
-                 to_string(t.strides()));
-}
-
-memory::desc activation_desc(const Shape& shape, bool channels_last) {
-  if (!channels_last) return onednn::f32_dense_desc(onednn::dims_of(shape));
-  return {onednn::dims_of(shape), memory::data_type::f32, memory::format_tag::nhwc};
-}
+using onednn::activation;
+using onednn::activation_desc;
+using onednn::check_activation_output;
+bool nhwc(const TensorBase& t) { return onednn::is_nhwc(t); }
 
 // x: [N, C, H, W], w: [O, C/groups, kh, kw], y: [N, O, Ho, Wo]; x_nhwc / y_nhwc: which are stored
 // channels-last.
@@ -259,7 +243,7 @@ void conv2d_forward(const TensorBase& x, const TensorBase& w, const TensorBase& 
         return make_forward(geometry(x.shape(), w.shape(), y.shape(), p, nhwc(x), nhwc(y)), has_bias, bf16, inference);
       });
     });
-    check_output("conv2d_forward", y);
+    check_activation_output("conv2d_forward", y);
     const TensorBase xd = activation(x), wd = onednn::dense(w);
     Storage x_buf, w_buf, y_buf;
     // Held across the reorders too: cached primitives keep one scratchpad each (onednn_engine.h).
@@ -288,7 +272,7 @@ void conv2d_backward_data(const TensorBase& gy, const TensorBase& w, const Conv2
         return make_backward_data(geometry(gx.shape(), w.shape(), gy.shape(), p, nhwc(gx), nhwc(gy)), bf16);
       });
     });
-    check_output("conv2d_backward_data", gx);
+    check_activation_output("conv2d_backward_data", gx);
     const TensorBase gyd = activation(gy), wd = onednn::dense(w);
     Storage gy_buf, w_buf, gx_buf;
     // Held across the reorders too: cached primitives keep one scratchpad each (onednn_engine.h).

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 
+#include "dendrite/core/memory_format.h"
 #include "dendrite/kernels/registry.h"
 
 namespace dendrite::kernels::cpu::onednn {
@@ -42,6 +43,20 @@ TensorBase dense(const TensorBase& t) {
   if (fn == nullptr) fn = registry.find<OpId::copy>(Backend::reference, t.dtype());
   fn(t, copy);
   return copy;
+}
+
+bool is_nhwc(const TensorBase& t) { return is_channels_last(t); }
+
+TensorBase activation(const TensorBase& t) { return is_nhwc(t) ? t : dense(t); }
+
+dnnl::memory::desc activation_desc(const Shape& shape, bool nhwc) {
+  if (!nhwc) return f32_dense_desc(dims_of(shape));
+  return {dims_of(shape), dnnl::memory::data_type::f32, dnnl::memory::format_tag::nhwc};
+}
+
+void check_activation_output(const char* op, const TensorBase& t) {
+  DENDRITE_CHECK(t.is_contiguous() || is_nhwc(t), "{}: the output must be contiguous or channels-last, got strides {}",
+                 op, to_string(t.strides()));
 }
 
 std::mutex& execution_lock(const void* primitive) {

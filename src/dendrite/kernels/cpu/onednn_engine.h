@@ -40,6 +40,18 @@ dnnl::memory wrap(const dnnl::memory::desc& desc, const float* data);
 // kernel). oneDNN's fast paths want plain layouts; a copy costs far less than a reference loop.
 TensorBase dense(const TensorBase& t);
 
+// Image activations [N, C, H, W] (conv, pooling). One stored channels-last (core/memory_format.h;
+// an [N, 1, H, W] tensor counts: it is also NCHW) is described to oneDNN as nhwc, so that it
+// matches a channels-last partner without a copy; any other is read as dense NCHW.
+bool is_nhwc(const TensorBase& t);
+// t as oneDNN will read it: itself when channels-last or dense NCHW, else a dense NCHW copy.
+TensorBase activation(const TensorBase& t);
+// The f32 descriptor of an activation of `shape`: nhwc or dense NCHW.
+dnnl::memory::desc activation_desc(const Shape& shape, bool nhwc);
+// Outputs are written in place, so they must be one of those two layouts (the ops layer allocates
+// them so); throws naming the op otherwise.
+void check_activation_output(const char* op, const TensorBase& t);
+
 // Runs body(); a dnnl::error escaping it becomes a dendrite::Error naming the op, so that a
 // oneDNN refusal surfaces as a catchable error rather than a crash.
 template <typename Body>

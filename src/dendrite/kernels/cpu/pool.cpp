@@ -43,23 +43,10 @@ struct PoolGeometry {
   dnnl::algorithm algorithm;
 };
 
-// Whether t is stored channels-last (an [N, 1, H, W] tensor counts: it is NCHW too).
-bool nhwc(const TensorBase& t) { return is_channels_last(t); }
-
-// t as oneDNN will read it: itself when channels-last or dense NCHW, else a dense NCHW copy.
-TensorBase activation(const TensorBase& t) { return nhwc(t) ? t : onednn::dense(t); }
-
-memory::desc activation_desc(const TensorBase& t) {
-  if (!nhwc(t)) return onednn::f32_dense_desc(onednn::dims_of(t.shape()));
-  return {onednn::dims_of(t.shape()), memory::data_type::f32, memory::format_tag::nhwc};
-}
-
-// Outputs are written in place, so they must be one of the two layouts oneDNN is told of (the ops
-// layer allocates them so).
-void check_output(const char* op, const TensorBase& t) {
-  DENDRITE_CHECK(t.is_contiguous() || nhwc(t), "{}: the output must be contiguous or channels-last, got strides {}", op,
-                 to_string(t.strides()));
-}
+using onednn::activation;
+using onednn::check_activation_output;
+bool nhwc(const TensorBase& t) { return onednn::is_nhwc(t); }
+memory::desc activation_desc(const TensorBase& t) { return onednn::activation_desc(t.shape(), nhwc(t)); }
 
 // x: [N, C, H, W], y: [N, C, Ho, Wo], each dense NCHW or channels-last.
 PoolGeometry geometry(const TensorBase& x, const TensorBase& y, const Pool2dParams& p) {
@@ -188,7 +175,7 @@ void pool2d_forward(const TensorBase& x, const Pool2dParams& p, const TensorBase
     if (y.numel() == 0) return;
     if (p.kind == PoolKind::max && nhwc(y) && is_2x2_nhwc(p, x, y.shape())) return max_pool_forward_2x2_nhwc(x, y);
     if (p.kind == PoolKind::max && y.is_contiguous() && is_2x2(p, x, y.shape())) return max_pool_forward_2x2(x, y);
-    check_output("pool2d_forward", y);
+    check_activation_output("pool2d_forward", y);
     const TensorBase xd = activation(x);
     auto plan = plan_cache().get(pool_key(kForward, xd, y, p), [&] {
       PoolGeometry g = geometry(xd, y, p);
@@ -203,7 +190,7 @@ void pool2d_forward(const TensorBase& x, const Pool2dParams& p, const TensorBase
 }
 
 void avg_pool_backward(const TensorBase& gy, const Pool2dParams& p, const TensorBase& gx) {
-  check_output("pool2d_backward", gx);
+  check_activation_output("pool2d_backward", gx);
   const TensorBase gyd = activation(gy);
   auto plan = plan_cache().get(pool_key(kBackward, gx, gyd, p), [&] {
     PoolGeometry g = geometry(gx, gyd, p);
@@ -382,7 +369,7 @@ void pool2d_backward(const TensorBase& x, const TensorBase& y, const TensorBase&
       return;
     }
     if (p.kind == PoolKind::max) {
-      check_output("pool2d_backward", gx);
+      check_activation_output("pool2d_backward", gx);
       if (nhwc(gx) && is_2x2_nhwc(p, x, gy.shape())) return max_pool_backward_2x2_nhwc(x, gy, gx);
       if (gx.is_contiguous() && is_2x2(p, x, gy.shape())) return max_pool_backward_2x2(x, gy, gx);
       return max_pool_backward(x, gy, p, gx);
