@@ -1,8 +1,8 @@
 // Memory formats of 4-D image tensors [N, C, H, W]. A tensor is always indexed N, C, H, W; its
 // strides say where the elements lie. "Channels last" stores them N, H, W, C (the C values of one
 // pixel side by side), the order in which oneDNN's convolutions run without reordering: a
-// convolution's output is kept channels-last when its input is, and element-wise ops and pooling
-// keep the format of their input, so a chain conv -> ReLU -> pool -> conv never converts
+// convolution writes its output channels-last, and element-wise ops, pooling and batch norm keep
+// the format of their input, so a chain conv -> ReLU -> pool -> conv never converts
 // (docs/performance.md, "Channels-last activations"). Every op still accepts any strides: the
 // format is a speed matter, never a correctness one.
 #pragma once

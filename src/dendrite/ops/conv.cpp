@@ -63,10 +63,10 @@ Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p)
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& params) {
   check_conv2d(x, weight, bias, params);
-  // Channels-last in, channels-last out (core/memory_format.h); an [N, 1, H, W] image counts as
-  // channels-last, so a network on one-channel images runs channels-last from its first layer.
-  const MemoryFormat format = is_channels_last(x) ? MemoryFormat::channels_last : MemoryFormat::contiguous;
-  Tensor y(empty_in(format, conv2d_output_shape(x.shape(), weight.shape(), params), x.dtype()));
+  // Outputs are channels-last whatever the input's format (core/memory_format.h): the next
+  // convolution, pooling, batch norm and element-wise ops then read them without a reorder, so a
+  // network runs channels-last from its first convolution to the flatten before its classifier.
+  Tensor y(empty_in(MemoryFormat::channels_last, conv2d_output_shape(x.shape(), weight.shape(), params), x.dtype()));
   const bool record = autograd::should_record({&x, &weight, &bias});
   Conv2dParams forward_params = params;
   forward_params.forward_only = !record;
