@@ -39,6 +39,10 @@ struct ConvGeometry {
   memory::desc src, weights, bias, dst;
   memory::dims strides, dilates, padding_l, padding_r;
   bool src_nhwc = false, dst_nhwc = false;  // stored channels-last: no reorder (the header)
+  // Ask oneDNN for nhwc src and dst (a plain one is reordered to nhwc): set when either is stored
+  // channels-last. Mixing a fixed nhwc with "any" made oneDNN 2.6 fall back to its reference
+  // convolution (DNNL_VERBOSE: ref:any for a plain 16-channel input and an nhwc output).
+  bool ask_nhwc = false;
 };
 
 using onednn::activation;
@@ -52,6 +56,7 @@ ConvGeometry geometry(const Shape& x, const Shape& w, const Shape& y, const Conv
   ConvGeometry g;
   g.src_nhwc = x_nhwc;
   g.dst_nhwc = y_nhwc;
+  g.ask_nhwc = x_nhwc || y_nhwc;
   g.src = activation_desc(x, x_nhwc);
   g.dst = activation_desc(y, y_nhwc);
   g.bias = onednn::f32_dense_desc({w[0]});
@@ -91,18 +96,18 @@ dnnl::convolution_forward::primitive_desc forward_pd(const ConvGeometry& g, bool
 // Which convolution a geometry is for: it decides which of src, weights and dst are inputs.
 enum class Pass { forward, backward_data, backward_weights };
 
-// The geometry the primitive is asked for: channels-last activations stay nhwc, every other tensor
-// but the bias is left to oneDNN ("any" layout). With bf16 the pass's two inputs are bf16 (the
-// reorder into the chosen layout converts them on the way) and its output stays f32.
+// The geometry the primitive is asked for: src and dst nhwc when either is channels-last, every
+// other tensor but the bias left to oneDNN ("any" layout). With bf16 the pass's two inputs are
+// bf16 (the reorder into the chosen layout converts them on the way) and its output stays f32.
 ConvGeometry any_layouts(const ConvGeometry& plain, Pass pass, bool bf16) {
   auto any = [](const memory::desc& d, bool low, bool keep_nhwc) {
     return memory::desc(d.dims(), low ? memory::data_type::bf16 : memory::data_type::f32,
                         keep_nhwc ? memory::format_tag::nhwc : memory::format_tag::any);
   };
   ConvGeometry g = plain;
-  g.src = any(plain.src, bf16 && pass != Pass::backward_data, plain.src_nhwc);
+  g.src = any(plain.src, bf16 && pass != Pass::backward_data, plain.ask_nhwc);
   g.weights = any(plain.weights, bf16 && pass != Pass::backward_weights, false);
-  g.dst = any(plain.dst, bf16 && pass != Pass::forward, plain.dst_nhwc);
+  g.dst = any(plain.dst, bf16 && pass != Pass::forward, plain.ask_nhwc);
   return g;
 }
 
@@ -178,8 +183,18 @@ bool is_reference(const dnnl::primitive_desc_base& pd) { return std::string(pd.i
 // layer, 23.5 -> 21 us, but for the 1 -> 32 layer it made 3.4 us into 4.3 (docs/performance.md, W5).
 constexpr int64_t kInferenceMinChannels = 16;
 
+// g asking for blocked layouts instead of nhwc, when it asked for nhwc and oneDNN offered only its
+// reference kernel for that (its nhwc kernels do not cover every shape).
+std::optional<ConvGeometry> blocked_instead(const ConvGeometry& g, const dnnl::primitive_desc_base& pd) {
+  if (!g.ask_nhwc || !is_reference(pd)) return std::nullopt;
+  ConvGeometry blocked = g;
+  blocked.ask_nhwc = false;
+  return blocked;
+}
+
 ConvPlan make_forward(const ConvGeometry& g, bool bias, bool bf16, bool inference) {
   auto pd = forward_pd(any_layouts(g, Pass::forward, bf16), bias, inference);
+  if (auto blocked = blocked_instead(g, pd)) return make_forward(*blocked, bias, bf16, inference);
   if (bf16 && is_reference(pd)) return make_forward(g, bias, false, inference);
   return {g, dnnl::convolution_forward(pd), Operand(g.src, pd.src_desc(), true),
           Operand(g.weights, pd.weights_desc(), true), Operand(g.dst, pd.dst_desc(), false)};
@@ -191,6 +206,7 @@ ConvPlan make_backward_data(const ConvGeometry& g, bool bf16) {
                                              a.dilates, a.padding_l, a.padding_r);
   dnnl::convolution_backward_data::primitive_desc pd(desc, onednn::engine(),
                                                      forward_pd(any_layouts(g, Pass::forward, bf16), false));
+  if (auto blocked = blocked_instead(g, pd)) return make_backward_data(*blocked, bf16);
   if (bf16 && is_reference(pd)) return make_backward_data(g, false);
   return {g, dnnl::convolution_backward_data(pd), Operand(g.src, pd.diff_src_desc(), false),
           Operand(g.weights, pd.weights_desc(), true), Operand(g.dst, pd.diff_dst_desc(), true)};
@@ -205,6 +221,7 @@ ConvPlan make_backward_weights(const ConvGeometry& g, bool bias, bool bf16) {
                                                               a.padding_l, a.padding_r);
   dnnl::convolution_backward_weights::primitive_desc pd(desc, onednn::engine(),
                                                         forward_pd(any_layouts(g, Pass::forward, bf16), bias));
+  if (auto blocked = blocked_instead(g, pd)) return make_backward_weights(*blocked, bias, bf16);
   if (bf16 && is_reference(pd)) return make_backward_weights(g, bias, false);
   return {g, dnnl::convolution_backward_weights(pd), Operand(g.src, pd.src_desc(), true),
           Operand(g.weights, pd.diff_weights_desc(), false), Operand(g.dst, pd.diff_dst_desc(), true)};

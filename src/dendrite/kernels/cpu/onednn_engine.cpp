@@ -33,21 +33,36 @@ dnnl::memory wrap(const dnnl::memory::desc& desc, const float* data) {
   return dnnl::memory(desc, engine(), const_cast<float*>(data));
 }
 
+namespace {
+
+// The cpu copy kernel when there is one, else the reference one: never the thread's pinned
+// backend order, which a test may have narrowed to this backend alone.
+KernelTraits<OpId::copy>::Fn copy_kernel(DType dtype) {
+  const Registry& registry = Registry::global();
+  auto fn = registry.find<OpId::copy>(Backend::cpu, dtype);
+  return fn != nullptr ? fn : registry.find<OpId::copy>(Backend::reference, dtype);
+}
+
+}  // namespace
+
 TensorBase dense(const TensorBase& t) {
   if (t.is_contiguous()) return t;
   TensorBase copy = TensorBase::empty(t.shape(), t.dtype());
-  // The cpu copy kernel when there is one, else the reference one: never the thread's pinned
-  // backend order, which a test may have narrowed to this backend alone.
-  const Registry& registry = Registry::global();
-  auto fn = registry.find<OpId::copy>(Backend::cpu, t.dtype());
-  if (fn == nullptr) fn = registry.find<OpId::copy>(Backend::reference, t.dtype());
-  fn(t, copy);
+  copy_kernel(t.dtype())(t, copy);
   return copy;
 }
 
 bool is_nhwc(const TensorBase& t) { return is_channels_last(t); }
 
 TensorBase activation(const TensorBase& t) { return is_nhwc(t) ? t : dense(t); }
+
+TensorBase activation_as(const TensorBase& t, bool nhwc) {
+  if (!nhwc) return dense(t);
+  if (is_nhwc(t)) return t;
+  TensorBase copy = empty_in(MemoryFormat::channels_last, t.shape(), t.dtype());
+  copy_kernel(t.dtype())(t, copy);
+  return copy;
+}
 
 dnnl::memory::desc activation_desc(const Shape& shape, bool nhwc) {
   if (!nhwc) return f32_dense_desc(dims_of(shape));

@@ -46,6 +46,10 @@ TensorBase dense(const TensorBase& t);
 bool is_nhwc(const TensorBase& t);
 // t as oneDNN will read it: itself when channels-last or dense NCHW, else a dense NCHW copy.
 TensorBase activation(const TensorBase& t);
+// t stored as nhwc (channels-last) or as dense NCHW, as asked: itself when it already is, else a
+// copy. Primitives whose operands mix nhwc with another layout fall back to oneDNN's reference
+// kernels, so a kernel brings them all to one.
+TensorBase activation_as(const TensorBase& t, bool nhwc);
 // The f32 descriptor of an activation of `shape`: nhwc or dense NCHW.
 dnnl::memory::desc activation_desc(const Shape& shape, bool nhwc);
 // Outputs are written in place, so they must be one of those two layouts (the ops layer allocates

@@ -43,7 +43,6 @@ struct PoolGeometry {
   dnnl::algorithm algorithm;
 };
 
-using onednn::activation;
 using onednn::check_activation_output;
 bool nhwc(const TensorBase& t) { return onednn::is_nhwc(t); }
 memory::desc activation_desc(const TensorBase& t) { return onednn::activation_desc(t.shape(), nhwc(t)); }
@@ -176,7 +175,7 @@ void pool2d_forward(const TensorBase& x, const Pool2dParams& p, const TensorBase
     if (p.kind == PoolKind::max && nhwc(y) && is_2x2_nhwc(p, x, y.shape())) return max_pool_forward_2x2_nhwc(x, y);
     if (p.kind == PoolKind::max && y.is_contiguous() && is_2x2(p, x, y.shape())) return max_pool_forward_2x2(x, y);
     check_activation_output("pool2d_forward", y);
-    const TensorBase xd = activation(x);
+    const TensorBase xd = onednn::activation_as(x, nhwc(y));
     auto plan = plan_cache().get(pool_key(kForward, xd, y, p), [&] {
       PoolGeometry g = geometry(xd, y, p);
       // Inference mode: no workspace, since our max backward does not need one.
@@ -191,7 +190,7 @@ void pool2d_forward(const TensorBase& x, const Pool2dParams& p, const TensorBase
 
 void avg_pool_backward(const TensorBase& gy, const Pool2dParams& p, const TensorBase& gx) {
   check_activation_output("pool2d_backward", gx);
-  const TensorBase gyd = activation(gy);
+  const TensorBase gyd = onednn::activation_as(gy, nhwc(gx));
   auto plan = plan_cache().get(pool_key(kBackward, gx, gyd, p), [&] {
     PoolGeometry g = geometry(gx, gyd, p);
     dnnl::pooling_backward::desc desc(g.algorithm, g.src, g.dst, g.strides, g.kernel, g.padding_l, g.padding_r);
