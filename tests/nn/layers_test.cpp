@@ -21,6 +21,20 @@ TEST(Layers, LinearMatchesTheOpOnAnyLeadingAxes) {
   EXPECT_EQ(no_bias.name(), "Linear(4 -> 3, bias=false)");
 }
 
+// Sequential runs a Conv2d followed by a ReLU as one fused call when nothing records a backward;
+// the outputs must be those of the layers one by one.
+TEST(Layers, SequentialFusesConvAndReluWithTheSameResult) {
+  Sequential net{Conv2d(2, 16, 3, {.padding = 1}), ReLU(), MaxPool2d(2), Conv2d(16, 8, 3), ReLU(), Flatten()};
+  Tensor x = randn({2, 2, 8, 8});
+  Tensor stepwise = x;
+  for (size_t i = 0; i < net.size(); ++i) stepwise = net.ptr(i)->forward(stepwise);
+  const auto want = to_vector<float>(stepwise);
+  autograd::NoGradGuard no_grad;
+  const auto got = to_vector<float>(net(x));
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 1e-5 + 1e-4 * std::abs(want[i])) << i;
+}
+
 TEST(Layers, Conv2dShapesAndOptions) {
   Conv2d conv(3, 8, 3, {.stride = 2, .padding = 1});
   EXPECT_EQ(conv.weight.shape(), (Shape{8, 3, 3, 3}));

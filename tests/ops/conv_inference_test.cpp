@@ -1,10 +1,12 @@
 // A convolution that nothing records (inference, evaluation) may run on another oneDNN
-// implementation (kernels/cpu/conv.cpp: forward_inference from 16 input channels): it must give the
-// values of the recorded forward.
+// implementation (kernels/cpu/conv.cpp: forward_inference from 16 input channels) or with a fused
+// ReLU (conv2d_relu): it must give the values of the recorded forward.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <vector>
 
+#include "dendrite/kernels/registry.h"
 #include "dendrite/ops/ops.h"
 
 namespace dendrite {
@@ -34,6 +36,53 @@ TEST(Conv2dForwardOnly, MatchesRecordedForward) {
   expect_same_forward(1, 32, 28, 1);   // below the inference threshold
   expect_same_forward(32, 64, 13, 1);  // W5's second layer
   expect_same_forward(16, 16, 9, 3);
+}
+
+// conv2d_relu without a recorded backward runs the ReLU inside the kernel (cpu: a oneDNN post-op;
+// reference: at the store); with one, it is relu(conv2d). All three must agree.
+std::vector<float> fused_relu_forward(const Tensor& x, const Tensor& w, const Tensor& b, const Conv2dParams& p,
+                                      kernels::Backend backend) {
+  kernels::ScopedBackend only({backend});
+  autograd::NoGradGuard no_grad;
+  return to_vector<float>(conv2d_relu(x, w, b, p));
+}
+
+void expect_fused_relu_matches(int64_t channels, int64_t out_channels, int64_t size, int64_t batch) {
+  Generator gen(static_cast<uint64_t>(out_channels));
+  Tensor x = randn({batch, channels, size, size}, DType::f32, gen);
+  Tensor w = (randn({out_channels, channels, 3, 3}, DType::f32, gen) * 0.3).requires_grad_();
+  Tensor b = randn({out_channels}, DType::f32, gen).requires_grad_();
+  Conv2dParams p;
+  p.padding = {1, 1};
+  const std::vector<float> composed = to_vector<float>(conv2d_relu(x, w, b, p));  // recorded: relu(conv2d)
+  const std::vector<float> cpu = fused_relu_forward(x, w, b, p, kernels::Backend::cpu);
+  const std::vector<float> reference = fused_relu_forward(x, w, b, p, kernels::Backend::reference);
+  ASSERT_EQ(cpu.size(), composed.size());
+  ASSERT_EQ(reference.size(), composed.size());
+  int64_t zeros = 0;
+  for (size_t i = 0; i < composed.size(); ++i) {
+    ASSERT_GE(cpu[i], 0.0f) << "element " << i;
+    ASSERT_NEAR(cpu[i], composed[i], 1e-5 + 1e-4 * std::abs(composed[i])) << "cpu, element " << i;
+    ASSERT_NEAR(reference[i], composed[i], 1e-5 + 1e-4 * std::abs(composed[i])) << "reference, element " << i;
+    zeros += composed[i] == 0.0f;
+  }
+  EXPECT_GT(zeros, 0);  // the ReLU had something to do
+}
+
+TEST(Conv2dRelu, FusedForwardMatchesComposed) {
+  expect_fused_relu_matches(1, 32, 28, 1);   // W5's first layer
+  expect_fused_relu_matches(32, 64, 13, 1);  // W5's second layer (forward_inference)
+  expect_fused_relu_matches(3, 16, 9, 2);
+}
+
+TEST(Conv2dRelu, ComposedWhenABackwardIsRecorded) {
+  Generator gen(5);
+  Tensor x = randn({2, 3, 6, 6}, DType::f32, gen).requires_grad_();
+  Tensor w = randn({4, 3, 3, 3}, DType::f32, gen);
+  sum(conv2d_relu(x, w)).backward();
+  Tensor x2 = x.detach().requires_grad_();
+  sum(relu(conv2d(x2, w))).backward();
+  EXPECT_EQ(to_vector<float>(x.grad()), to_vector<float>(x2.grad()));
 }
 
 }  // namespace

@@ -27,6 +27,9 @@ struct Conv2dParams {
   // Set by the ops layer when nothing records a backward for this call (inference, evaluation): a
   // backend may then run an implementation that only serves the forward pass.
   bool forward_only = false;
+  // The forward writes max(0, conv) instead of conv: a ReLU fused into the convolution (set by the
+  // ops layer's conv2d_relu on forward-only calls).
+  bool relu = false;
   bool operator==(const Conv2dParams&) const = default;
 };
 

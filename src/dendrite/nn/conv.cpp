@@ -46,7 +46,11 @@ std::string Conv2d::name() const {
   return s + ")";
 }
 
-Tensor Conv2d::forward(const Tensor& x) {
+Tensor Conv2d::forward(const Tensor& x) { return conv2d(x, weight, bias, checked_params(x)); }
+
+Tensor Conv2d::forward_relu(const Tensor& x) { return conv2d_relu(x, weight, bias, checked_params(x)); }
+
+Conv2dParams Conv2d::checked_params(const Tensor& x) const {
   DENDRITE_CHECK(x.dim() == 4, "{}: expected a 4-D input [N, C, H, W], got {}", name(), dendrite::to_string(x.shape()));
   DENDRITE_CHECK(x.shape()[1] == in_, "{}: input {} has {} channels, expected {}", name(),
                  dendrite::to_string(x.shape()), x.shape()[1], in_);
@@ -59,9 +63,7 @@ Tensor Conv2d::forward(const Tensor& x) {
                  "{}: input {} is smaller than the kernel (padded input {}x{}, kernel span {}x{})", name(),
                  dendrite::to_string(x.shape()), x.shape()[2] + 2 * o.padding.h, x.shape()[3] + 2 * o.padding.w, span_h,
                  span_w);
-  return conv2d(
-      x, weight, bias,
-      {.stride = o.stride.array(), .padding = o.padding.array(), .dilation = o.dilation.array(), .groups = o.groups});
+  return {.stride = o.stride.array(), .padding = o.padding.array(), .dilation = o.dilation.array(), .groups = o.groups};
 }
 
 }  // namespace dendrite::nn

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "dendrite/core/random.h"
+#include "dendrite/kernels/params.h"
 #include "dendrite/nn/module.h"
 #include "dendrite/nn/size2.h"
 
@@ -27,6 +28,9 @@ class Conv2d : public Module {
   void reset_parameters(Generator& gen = default_generator());
 
   Tensor forward(const Tensor& x) override;
+  // relu(forward(x)), with the ReLU fused into the convolution when nothing records a backward
+  // (ops/conv.h, conv2d_relu). Sequential calls it for a Conv2d followed by a ReLU.
+  Tensor forward_relu(const Tensor& x);
   std::string name() const override;
 
   int64_t in_channels() const { return in_; }
@@ -38,6 +42,9 @@ class Conv2d : public Module {
   Tensor bias;    // [out], undefined without bias
 
  private:
+  // Checks x against the layer and returns the op's parameters.
+  kernels::Conv2dParams checked_params(const Tensor& x) const;
+
   int64_t in_;
   int64_t out_;
   Size2 kernel_;

@@ -1,8 +1,11 @@
 #include "dendrite/nn/sequential.h"
 
 #include <string>
+#include <typeinfo>
 
 #include "dendrite/core/error.h"
+#include "dendrite/nn/activation.h"
+#include "dendrite/nn/conv.h"
 
 namespace dendrite::nn {
 
@@ -21,9 +24,20 @@ void Sequential::wrong_type(size_t index) const {
   fail("Sequential: module {} is {}, not of the requested type", index, layers_[index]->name());
 }
 
+// A Conv2d followed by a ReLU runs as one call (Conv2d::forward_relu), which fuses the ReLU into
+// the convolution when nothing records a backward: W5's batch-1 CNN spent a pass and a tensor on
+// each ReLU (docs/performance.md). The result is the same either way.
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
-  for (const auto& layer : layers_) y = layer->forward(y);
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    auto* conv = dynamic_cast<Conv2d*>(layers_[i].get());
+    if (conv != nullptr && i + 1 < layers_.size() && typeid(*layers_[i + 1]) == typeid(ReLU)) {
+      y = conv->forward_relu(y);
+      ++i;
+    } else {
+      y = layers_[i]->forward(y);
+    }
+  }
   return y;
 }
 

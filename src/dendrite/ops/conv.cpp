@@ -6,6 +6,7 @@
 #include "dendrite/core/memory_format.h"
 #include "dendrite/kernels/registry.h"
 #include "dendrite/ops/creation.h"
+#include "dendrite/ops/elementwise.h"
 
 namespace dendrite {
 
@@ -61,8 +62,18 @@ Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p)
 
 }  // namespace
 
+Tensor conv2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& params) {
+  if (autograd::should_record({&x, &weight, &bias})) return relu(conv2d(x, weight, bias, params));
+  Conv2dParams fused = params;
+  fused.relu = true;
+  return conv2d(x, weight, bias, fused);
+}
+
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& params) {
   check_conv2d(x, weight, bias, params);
+  DENDRITE_CHECK(!params.relu || !autograd::should_record({&x, &weight, &bias}),
+                 "conv2d: a fused ReLU (params.relu) has no backward; use conv2d_relu, which composes the two "
+                 "when a backward is recorded");
   // Outputs are channels-last whatever the input's format (core/memory_format.h): the next
   // convolution, pooling, batch norm and element-wise ops then read them without a reorder, so a
   // network runs channels-last from its first convolution to the flatten before its classifier.

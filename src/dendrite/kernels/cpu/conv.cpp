@@ -77,20 +77,28 @@ onednn::PrimitiveKey conv_key(ConvKey kind, const TensorBase& x, const Shape& w,
                               const Conv2dParams& p, bool bias, bool inference = false) {
   onednn::PrimitiveKey key(kind);
   key.add(x.shape()).add(w).add(y.shape()).add(nhwc(x)).add(nhwc(y));
-  key.add(p.stride).add(p.padding).add(p.dilation).add(p.groups).add(bias).add(inference);
+  key.add(p.stride).add(p.padding).add(p.dilation).add(p.groups).add(bias).add(inference).add(p.relu);
   key.add(static_cast<int64_t>(math_precision()));
   return key;
 }
 
-// inference: oneDNN's forward_inference, whose implementations need not serve a backward pass.
-dnnl::convolution_forward::primitive_desc forward_pd(const ConvGeometry& g, bool bias, bool inference = false) {
+// inference: oneDNN's forward_inference, whose implementations need not serve a backward pass;
+// relu: a ReLU applied to the output inside the primitive (an eltwise post-op).
+dnnl::convolution_forward::primitive_desc forward_pd(const ConvGeometry& g, bool bias, bool inference = false,
+                                                     bool relu = false) {
   const auto prop = inference ? dnnl::prop_kind::forward_inference : dnnl::prop_kind::forward_training;
   const auto algo = dnnl::algorithm::convolution_direct;
   auto desc = bias ? dnnl::convolution_forward::desc(prop, algo, g.src, g.weights, g.bias, g.dst, g.strides, g.dilates,
                                                      g.padding_l, g.padding_r)
                    : dnnl::convolution_forward::desc(prop, algo, g.src, g.weights, g.dst, g.strides, g.dilates,
                                                      g.padding_l, g.padding_r);
-  return {desc, onednn::engine()};
+  dnnl::primitive_attr attr;
+  if (relu) {
+    dnnl::post_ops ops;
+    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    attr.set_post_ops(ops);
+  }
+  return {desc, attr, onednn::engine()};
 }
 
 // Which convolution a geometry is for: it decides which of src, weights and dst are inputs.
@@ -192,10 +200,10 @@ std::optional<ConvGeometry> blocked_instead(const ConvGeometry& g, const dnnl::p
   return blocked;
 }
 
-ConvPlan make_forward(const ConvGeometry& g, bool bias, bool bf16, bool inference) {
-  auto pd = forward_pd(any_layouts(g, Pass::forward, bf16), bias, inference);
-  if (auto blocked = blocked_instead(g, pd)) return make_forward(*blocked, bias, bf16, inference);
-  if (bf16 && is_reference(pd)) return make_forward(g, bias, false, inference);
+ConvPlan make_forward(const ConvGeometry& g, bool bias, bool bf16, bool inference, bool relu) {
+  auto pd = forward_pd(any_layouts(g, Pass::forward, bf16), bias, inference, relu);
+  if (auto blocked = blocked_instead(g, pd)) return make_forward(*blocked, bias, bf16, inference, relu);
+  if (bf16 && is_reference(pd)) return make_forward(g, bias, false, inference, relu);
   return {g, dnnl::convolution_forward(pd), Operand(g.src, pd.src_desc(), true),
           Operand(g.weights, pd.weights_desc(), true), Operand(g.dst, pd.dst_desc(), false)};
 }
@@ -257,7 +265,8 @@ void conv2d_forward(const TensorBase& x, const TensorBase& w, const TensorBase& 
     auto key = conv_key(kForward, x, w.shape(), y, p, has_bias, inference);
     auto plan = plan_cache().get(key, [&] {
       return with_precision([&](bool bf16) {
-        return make_forward(geometry(x.shape(), w.shape(), y.shape(), p, nhwc(x), nhwc(y)), has_bias, bf16, inference);
+        return make_forward(geometry(x.shape(), w.shape(), y.shape(), p, nhwc(x), nhwc(y)), has_bias, bf16, inference,
+                            p.relu);
       });
     });
     check_activation_output("conv2d_forward", y);

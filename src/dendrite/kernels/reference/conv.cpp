@@ -86,6 +86,9 @@ void forward_typed(const TensorBase& x, const TensorBase& w, const TensorBase& b
           for (int64_t wo = 0; wo < d.Wo; ++wo)
             acc[static_cast<size_t>(flat(y.shape(), n, o, ho, wo))] += convert<double>(pb[o * bias.strides()[0]]);
   }
+  if (p.relu) {
+    for (double& v : acc) v = v > 0.0 ? v : 0.0;
+  }
   store<D>(acc, y);
 }
 
