@@ -83,6 +83,21 @@ DENDRITE_OP_CASES(conv){
          },
      .gradcheck = false,
      .trials = 1},
+    // The fused ReLU (a oneDNN post-op on cpu), forward and the masked backward.
+    {.name = "conv2d_relu_fused",
+     .inputs = [](CaseGen& g) { return conv_inputs(g, g.dim(1, 3), g.dim(2, 3), 3, 3, 1, 3, 5, true); },
+     .fn =
+         [](const Inputs& in) {
+           return Outputs{conv2d_relu(in[0], in[1], in[2], {.padding = {1, 1}})};
+         }},
+    {.name = "conv2d_relu_fused_blocked_channels",
+     .inputs = [](CaseGen& g) { return conv_inputs(g, 16, 32, 3, 3, 1, 5, 7, true); },
+     .fn =
+         [](const Inputs& in) {
+           return Outputs{conv2d_relu(in[0], in[1], in[2], {.padding = {1, 1}})};
+         },
+     .gradcheck = false,
+     .trials = 1},
     {.name = "conv2d_plain",
      .inputs = [](CaseGen& g) { return conv_inputs(g, g.dim(1, 2), g.dim(1, 3), 3, 3, 1, 3, 6, false); },
      .fn = [](const Inputs& in) { return conv(in, {}); }},

@@ -16,13 +16,6 @@ using test_support::expect_error;
 Tensor x4() { return zeros({1, 4, 6, 6}); }
 Tensor w4() { return zeros({2, 4, 3, 3}); }
 
-TEST(conv2d_errors, FusedReluWithARecordedBackward) {
-  Conv2dParams p;
-  p.relu = true;
-  expect_error([&] { conv2d(x4().requires_grad_(), w4(), {}, p); },
-               {"conv2d: a fused ReLU (params.relu) has no backward", "conv2d_relu"});
-}
-
 TEST(conv2d_errors, InputNot4D) {
   expect_error([] { conv2d(zeros({4, 6, 6}), w4()); }, {"conv2d: input must be 4-D", "[4, 6, 6]"});
 }

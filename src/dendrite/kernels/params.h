@@ -28,7 +28,7 @@ struct Conv2dParams {
   // backend may then run an implementation that only serves the forward pass.
   bool forward_only = false;
   // The forward writes max(0, conv) instead of conv: a ReLU fused into the convolution (set by the
-  // ops layer's conv2d_relu on forward-only calls).
+  // ops layer's conv2d_relu).
   bool relu = false;
   bool operator==(const Conv2dParams&) const = default;
 };

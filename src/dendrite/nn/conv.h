@@ -28,8 +28,8 @@ class Conv2d : public Module {
   void reset_parameters(Generator& gen = default_generator());
 
   Tensor forward(const Tensor& x) override;
-  // relu(forward(x)), with the ReLU fused into the convolution when nothing records a backward
-  // (ops/conv.h, conv2d_relu). Sequential calls it for a Conv2d followed by a ReLU.
+  // relu(forward(x)), with the ReLU fused into the convolution (ops/conv.h, conv2d_relu).
+  // Sequential calls it for a Conv2d followed by a ReLU.
   Tensor forward_relu(const Tensor& x);
   std::string name() const override;
 

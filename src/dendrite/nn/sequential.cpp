@@ -25,8 +25,8 @@ void Sequential::wrong_type(size_t index) const {
 }
 
 // A Conv2d followed by a ReLU runs as one call (Conv2d::forward_relu), which fuses the ReLU into
-// the convolution when nothing records a backward: W5's batch-1 CNN spent a pass and a tensor on
-// each ReLU (docs/performance.md). The result is the same either way.
+// the convolution: W5's batch-1 CNN and W2's training spent a pass and a tensor on each ReLU
+// (docs/performance.md). The result is the same either way.
 Tensor Sequential::forward(const Tensor& x) {
   Tensor y = x;
   for (size_t i = 0; i < layers_.size(); ++i) {

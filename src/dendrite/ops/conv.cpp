@@ -63,7 +63,6 @@ Shape conv2d_output_shape(const Shape& x, const Shape& w, const Conv2dParams& p)
 }  // namespace
 
 Tensor conv2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& params) {
-  if (autograd::should_record({&x, &weight, &bias})) return relu(conv2d(x, weight, bias, params));
   Conv2dParams fused = params;
   fused.relu = true;
   return conv2d(x, weight, bias, fused);
@@ -71,9 +70,6 @@ Tensor conv2d_relu(const Tensor& x, const Tensor& weight, const Tensor& bias, co
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const Conv2dParams& params) {
   check_conv2d(x, weight, bias, params);
-  DENDRITE_CHECK(!params.relu || !autograd::should_record({&x, &weight, &bias}),
-                 "conv2d: a fused ReLU (params.relu) has no backward; use conv2d_relu, which composes the two "
-                 "when a backward is recorded");
   // Outputs are channels-last whatever the input's format (core/memory_format.h): the next
   // convolution, pooling, batch norm and element-wise ops then read them without a reorder, so a
   // network runs channels-last from its first convolution to the flatten before its classifier.
@@ -85,8 +81,16 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   if (record) {
     const bool need_x = x.requires_grad(), need_w = weight.requires_grad();
     const bool need_b = bias.defined() && bias.requires_grad();
-    autograd::record("conv2d", y, {x, weight, bias},
-                     [x, weight, params, need_x, need_w, need_b](const TensorBase& g) -> Grads {
+    // With a fused ReLU the gradient is first masked where the output is 0 (y > 0 exactly where the
+    // convolution was > 0). An alias: the node must not own its own output's record.
+    const Tensor saved_y = params.relu ? Tensor(y.alias()) : Tensor();
+    autograd::record(params.relu ? "conv2d_relu" : "conv2d", y, {x, weight, bias},
+                     [x, weight, params, need_x, need_w, need_b, saved_y](const TensorBase& g_out) -> Grads {
+                       TensorBase g = g_out;
+                       if (params.relu) {
+                         g = empty_in(memory_format_of(g_out), g_out.shape(), g_out.dtype());
+                         dispatch<OpId::binary>(g.dtype())(kernels::BinaryOp::relu_grad, saved_y, g_out, g);
+                       }
                        Tensor gx, gw, gb;
                        if (need_x) {
                          gx = Tensor(empty_in(memory_format_of(x), x.shape(), x.dtype()));
