@@ -38,7 +38,6 @@ enum ConvKey : int64_t { kForward = 10, kBackwardData = 11, kBackwardWeights = 1
 struct ConvGeometry {
   memory::desc src, weights, bias, dst;
   memory::dims strides, dilates, padding_l, padding_r;
-  bool src_nhwc = false, dst_nhwc = false;  // stored channels-last: no reorder (the header)
   // Ask oneDNN for nhwc src and dst (a plain one is reordered to nhwc): set when either is stored
   // channels-last. Mixing a fixed nhwc with "any" made oneDNN 2.6 fall back to its reference
   // convolution (DNNL_VERBOSE: ref:any for a plain 16-channel input and an nhwc output).
@@ -48,14 +47,12 @@ struct ConvGeometry {
 using onednn::activation;
 using onednn::activation_desc;
 using onednn::check_activation_output;
-bool nhwc(const TensorBase& t) { return onednn::is_nhwc(t); }
+using onednn::is_nhwc;
 
 // x: [N, C, H, W], w: [O, C/groups, kh, kw], y: [N, O, Ho, Wo]; x_nhwc / y_nhwc: which are stored
 // channels-last.
 ConvGeometry geometry(const Shape& x, const Shape& w, const Shape& y, const Conv2dParams& p, bool x_nhwc, bool y_nhwc) {
   ConvGeometry g;
-  g.src_nhwc = x_nhwc;
-  g.dst_nhwc = y_nhwc;
   g.ask_nhwc = x_nhwc || y_nhwc;
   g.src = activation_desc(x, x_nhwc);
   g.dst = activation_desc(y, y_nhwc);
@@ -76,7 +73,7 @@ ConvGeometry geometry(const Shape& x, const Shape& w, const Shape& y, const Conv
 onednn::PrimitiveKey conv_key(ConvKey kind, const TensorBase& x, const Shape& w, const TensorBase& y,
                               const Conv2dParams& p, bool bias, bool inference = false) {
   onednn::PrimitiveKey key(kind);
-  key.add(x.shape()).add(w).add(y.shape()).add(nhwc(x)).add(nhwc(y));
+  key.add(x.shape()).add(w).add(y.shape()).add(is_nhwc(x)).add(is_nhwc(y));
   key.add(p.stride).add(p.padding).add(p.dilation).add(p.groups).add(bias).add(inference).add(p.relu);
   key.add(static_cast<int64_t>(math_precision()));
   return key;
@@ -265,8 +262,8 @@ void conv2d_forward(const TensorBase& x, const TensorBase& w, const TensorBase& 
     auto key = conv_key(kForward, x, w.shape(), y, p, has_bias, inference);
     auto plan = plan_cache().get(key, [&] {
       return with_precision([&](bool bf16) {
-        return make_forward(geometry(x.shape(), w.shape(), y.shape(), p, nhwc(x), nhwc(y)), has_bias, bf16, inference,
-                            p.relu);
+        return make_forward(geometry(x.shape(), w.shape(), y.shape(), p, is_nhwc(x), is_nhwc(y)), has_bias, bf16,
+                            inference, p.relu);
       });
     });
     check_activation_output("conv2d_forward", y);
@@ -295,7 +292,7 @@ void conv2d_backward_data(const TensorBase& gy, const TensorBase& w, const Conv2
     auto key = conv_key(kBackwardData, gx, w.shape(), gy, p, false);
     auto plan = plan_cache().get(key, [&] {
       return with_precision([&](bool bf16) {
-        return make_backward_data(geometry(gx.shape(), w.shape(), gy.shape(), p, nhwc(gx), nhwc(gy)), bf16);
+        return make_backward_data(geometry(gx.shape(), w.shape(), gy.shape(), p, is_nhwc(gx), is_nhwc(gy)), bf16);
       });
     });
     check_activation_output("conv2d_backward_data", gx);
@@ -330,7 +327,8 @@ void conv2d_backward_weights(const TensorBase& x, const TensorBase& gy, const Co
     auto key = conv_key(kBackwardWeights, x, gw.shape(), gy, p, has_bias);
     auto plan = plan_cache().get(key, [&] {
       return with_precision([&](bool bf16) {
-        return make_backward_weights(geometry(x.shape(), gw.shape(), gy.shape(), p, nhwc(x), nhwc(gy)), has_bias, bf16);
+        return make_backward_weights(geometry(x.shape(), gw.shape(), gy.shape(), p, is_nhwc(x), is_nhwc(gy)), has_bias,
+                                     bf16);
       });
     });
     const TensorBase xd = activation(x), gyd = activation(gy);

@@ -44,8 +44,8 @@ struct PoolGeometry {
 };
 
 using onednn::check_activation_output;
-bool nhwc(const TensorBase& t) { return onednn::is_nhwc(t); }
-memory::desc activation_desc(const TensorBase& t) { return onednn::activation_desc(t.shape(), nhwc(t)); }
+using onednn::is_nhwc;
+memory::desc activation_desc(const TensorBase& t) { return onednn::activation_desc(t.shape(), is_nhwc(t)); }
 
 // x: [N, C, H, W], y: [N, C, Ho, Wo], each dense NCHW or channels-last.
 PoolGeometry geometry(const TensorBase& x, const TensorBase& y, const Pool2dParams& p) {
@@ -66,7 +66,7 @@ PoolGeometry geometry(const TensorBase& x, const TensorBase& y, const Pool2dPara
 
 onednn::PrimitiveKey pool_key(PoolKey kind, const TensorBase& x, const TensorBase& y, const Pool2dParams& p) {
   onednn::PrimitiveKey key(kind);
-  key.add(x.shape()).add(y.shape()).add(nhwc(x)).add(nhwc(y)).add(p.kernel).add(p.stride).add(p.padding);
+  key.add(x.shape()).add(y.shape()).add(is_nhwc(x)).add(is_nhwc(y)).add(p.kernel).add(p.stride).add(p.padding);
   key.add(static_cast<int64_t>(p.kind)).add(p.count_include_pad);
   return key;
 }
@@ -172,10 +172,10 @@ void max_pool_forward_2x2(const TensorBase& x, const TensorBase& y) {
 void pool2d_forward(const TensorBase& x, const Pool2dParams& p, const TensorBase& y) {
   onednn::guarded("pool2d_forward", [&] {
     if (y.numel() == 0) return;
-    if (p.kind == PoolKind::max && nhwc(y) && is_2x2_nhwc(p, x, y.shape())) return max_pool_forward_2x2_nhwc(x, y);
+    if (p.kind == PoolKind::max && is_nhwc(y) && is_2x2_nhwc(p, x, y.shape())) return max_pool_forward_2x2_nhwc(x, y);
     if (p.kind == PoolKind::max && y.is_contiguous() && is_2x2(p, x, y.shape())) return max_pool_forward_2x2(x, y);
     check_activation_output("pool2d_forward", y);
-    const TensorBase xd = onednn::activation_as(x, nhwc(y));
+    const TensorBase xd = onednn::activation_as(x, is_nhwc(y));
     auto plan = plan_cache().get(pool_key(kForward, xd, y, p), [&] {
       PoolGeometry g = geometry(xd, y, p);
       // Inference mode: no workspace, since our max backward does not need one.
@@ -190,7 +190,7 @@ void pool2d_forward(const TensorBase& x, const Pool2dParams& p, const TensorBase
 
 void avg_pool_backward(const TensorBase& gy, const Pool2dParams& p, const TensorBase& gx) {
   check_activation_output("pool2d_backward", gx);
-  const TensorBase gyd = onednn::activation_as(gy, nhwc(gx));
+  const TensorBase gyd = onednn::activation_as(gy, is_nhwc(gx));
   auto plan = plan_cache().get(pool_key(kBackward, gx, gyd, p), [&] {
     PoolGeometry g = geometry(gx, gyd, p);
     dnnl::pooling_backward::desc desc(g.algorithm, g.src, g.dst, g.strides, g.kernel, g.padding_l, g.padding_r);
@@ -369,7 +369,7 @@ void pool2d_backward(const TensorBase& x, const TensorBase& y, const TensorBase&
     }
     if (p.kind == PoolKind::max) {
       check_activation_output("pool2d_backward", gx);
-      if (nhwc(gx) && is_2x2_nhwc(p, x, gy.shape())) return max_pool_backward_2x2_nhwc(x, gy, gx);
+      if (is_nhwc(gx) && is_2x2_nhwc(p, x, gy.shape())) return max_pool_backward_2x2_nhwc(x, gy, gx);
       if (gx.is_contiguous() && is_2x2(p, x, gy.shape())) return max_pool_backward_2x2(x, gy, gx);
       return max_pool_backward(x, gy, p, gx);
     }
