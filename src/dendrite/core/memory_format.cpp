@@ -1,22 +1,23 @@
 #include "dendrite/core/memory_format.h"
 
-#include <algorithm>
-#include <utility>
-#include <vector>
-
 namespace dendrite {
 
 bool is_dense(const TensorBase& t) {
   if (t.numel() == 0) return true;
-  std::vector<std::pair<int64_t, int64_t>> axes;  // (stride, size) of the axes that count
-  for (size_t i = 0; i < t.shape().size(); ++i) {
-    if (t.shape()[i] != 1) axes.emplace_back(t.strides()[i], t.shape()[i]);
-  }
-  std::sort(axes.begin(), axes.end());
-  int64_t expected = 1;
-  for (const auto& [stride, size] : axes) {
-    if (stride != expected) return false;
-    expected *= size;
+  // Dense exactly when, over the axes of size > 1, the strides are distinct and each equals the
+  // product of the sizes of the axes with smaller strides (the sorted-order check, without the
+  // sort: element-wise kernels ask this per call, and ranks are small).
+  const Shape& shape = t.shape();
+  const Strides& strides = t.strides();
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == 1) continue;
+    int64_t below = 1;
+    for (size_t j = 0; j < shape.size(); ++j) {
+      if (j == i || shape[j] == 1) continue;
+      if (strides[j] == strides[i]) return false;
+      if (strides[j] < strides[i]) below *= shape[j];
+    }
+    if (strides[i] != below) return false;
   }
   return true;
 }
