@@ -37,6 +37,35 @@ float param(const TensorBase& p, int64_t c, float absent) { return p.defined() ?
 
 bool channels_last(const TensorBase& x) { return memory_format_of(x) == MemoryFormat::channels_last; }
 
+// The forward of channel c as y = x * scale + shift.
+struct Affine {
+  float scale, shift;
+};
+Affine forward_affine(const TensorBase& mean, const TensorBase& var, const TensorBase& weight, const TensorBase& bias,
+                      double eps, int64_t c) {
+  const double invstd = 1.0 / std::sqrt(static_cast<double>(cdata(var)[c]) + eps);
+  const auto scale = static_cast<float>(param(weight, c, 1.0f) * invstd);
+  return {scale, param(bias, c, 0.0f) - cdata(mean)[c] * scale};
+}
+
+// The backward of channel c, given its sums over gy and gy * (x - mu) (m values): writes gbias and
+// gweight when wanted and returns gx = k1 * gy - k2 * (x - mu) - k3, the reference formula with
+// xhat expanded.
+struct GradTerms {
+  float k1, k2, k3;
+};
+GradTerms backward_terms(const TensorBase& var, const TensorBase& weight, double eps, bool batch_stats, double m,
+                         double sum_gy, double sum_gy_xmu, const TensorBase& gweight, const TensorBase& gbias,
+                         int64_t c) {
+  const double invstd = 1.0 / std::sqrt(static_cast<double>(cdata(var)[c]) + eps);
+  if (gbias.defined()) mdata(gbias)[c] = static_cast<float>(sum_gy);
+  if (gweight.defined()) mdata(gweight)[c] = static_cast<float>(sum_gy_xmu * invstd);
+  const double w = param(weight, c, 1.0f);
+  return {static_cast<float>(w * invstd),
+          batch_stats ? static_cast<float>(w * invstd * invstd * invstd * sum_gy_xmu / m) : 0.0f,
+          batch_stats ? static_cast<float>(w * invstd * sum_gy / m) : 0.0f};
+}
+
 // ---- channels-last: rows of C values ----------------------------------------------------------
 
 constexpr int64_t kRowBlock = 256;
@@ -107,9 +136,9 @@ void forward_channels_last(const TensorBase& x, const TensorBase& mean, const Te
   const int64_t C = x.shape()[1], rows = x.numel() / std::max<int64_t>(C, 1);
   std::vector<float> scale(static_cast<size_t>(C)), shift(static_cast<size_t>(C));
   for (int64_t c = 0; c < C; ++c) {
-    const double invstd = 1.0 / std::sqrt(static_cast<double>(cdata(var)[c]) + eps);
-    scale[static_cast<size_t>(c)] = static_cast<float>(param(weight, c, 1.0f) * invstd);
-    shift[static_cast<size_t>(c)] = param(bias, c, 0.0f) - cdata(mean)[c] * scale[static_cast<size_t>(c)];
+    const Affine a = forward_affine(mean, var, weight, bias, eps, c);
+    scale[static_cast<size_t>(c)] = a.scale;
+    shift[static_cast<size_t>(c)] = a.shift;
   }
   const float* px = cdata(x);
   float* py = mdata(y);
@@ -147,13 +176,10 @@ void backward_channels_last(const TensorBase& x, const TensorBase& gy, const Ten
   std::vector<float> k1(static_cast<size_t>(C)), k2(static_cast<size_t>(C)), k3(static_cast<size_t>(C));
   for (int64_t c = 0; c < C; ++c) {
     const auto i = static_cast<size_t>(c);
-    const double invstd = 1.0 / std::sqrt(static_cast<double>(cdata(var)[c]) + eps);
-    if (gbias.defined()) mdata(gbias)[c] = static_cast<float>(sum_gy[i]);
-    if (gweight.defined()) mdata(gweight)[c] = static_cast<float>(sum_gy_xmu[i] * invstd);
-    const double w = param(weight, c, 1.0f);
-    k1[i] = static_cast<float>(w * invstd);
-    k2[i] = batch_stats ? static_cast<float>(w * invstd * invstd * invstd * sum_gy_xmu[i] / m) : 0.0f;
-    k3[i] = batch_stats ? static_cast<float>(w * invstd * sum_gy[i] / m) : 0.0f;
+    const GradTerms t = backward_terms(var, weight, eps, batch_stats, m, sum_gy[i], sum_gy_xmu[i], gweight, gbias, c);
+    k1[i] = t.k1;
+    k2[i] = t.k2;
+    k3[i] = t.k3;
   }
   if (!gx.defined()) return;
   float* pgx = mdata(gx);
@@ -207,9 +233,7 @@ void forward(const TensorBase& x, const TensorBase& mean, const TensorBase& var,
   float* py = mdata(y);
   parallel_for(0, l.c, l.channel_grain(), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
-      const double invstd = 1.0 / std::sqrt(static_cast<double>(cdata(var)[c]) + eps);
-      const auto scale = static_cast<float>(param(weight, c, 1.0f) * invstd);
-      const float shift = param(bias, c, 0.0f) - cdata(mean)[c] * scale;
+      const auto [scale, shift] = forward_affine(mean, var, weight, bias, eps, c);
       for (int64_t n = 0; n < l.n; ++n) {
         const float* in = px + (n * l.c + c) * l.s;
         float* out = py + (n * l.c + c) * l.s;
@@ -231,7 +255,6 @@ void backward(const TensorBase& x, const TensorBase& gy, const TensorBase& mean,
   parallel_for(0, l.c, l.channel_grain(), [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const float mu = cdata(mean)[c];
-      const double invstd = 1.0 / std::sqrt(static_cast<double>(cdata(var)[c]) + eps);
       double sum_gy = 0.0, sum_gy_xmu = 0.0;
       for (int64_t n = 0; n < l.n; ++n) {
         const float* xr = px + (n * l.c + c) * l.s;
@@ -245,14 +268,8 @@ void backward(const TensorBase& x, const TensorBase& gy, const TensorBase& mean,
         sum_gy += a;
         sum_gy_xmu += b;
       }
-      if (gbias.defined()) mdata(gbias)[c] = static_cast<float>(sum_gy);
-      if (gweight.defined()) mdata(gweight)[c] = static_cast<float>(sum_gy_xmu * invstd);
+      const auto [k1, k2, k3] = backward_terms(var, weight, eps, batch_stats, m, sum_gy, sum_gy_xmu, gweight, gbias, c);
       if (!gx.defined()) continue;
-      // gx = k1 * gy - k2 * (x - mu) - k3, the reference formula with xhat expanded.
-      const double w = param(weight, c, 1.0f);
-      const auto k1 = static_cast<float>(w * invstd);
-      const auto k2 = batch_stats ? static_cast<float>(w * invstd * invstd * invstd * sum_gy_xmu / m) : 0.0f;
-      const auto k3 = batch_stats ? static_cast<float>(w * invstd * sum_gy / m) : 0.0f;
       for (int64_t n = 0; n < l.n; ++n) {
         const float* xr = px + (n * l.c + c) * l.s;
         const float* gr = pgy + (n * l.c + c) * l.s;
