@@ -1,9 +1,10 @@
 // cpu copy, fill, unary and binary. Contiguous operands (or operands stored alike in one dense
-// order) go straight to one tight loop over the flat range; anything else takes the collapsed strided walk of
-// loops_iter.h, one loop per run. A run whose operands all have stride 1 or whose input has stride 0 (a scalar or a
-// broadcast inner axis) gets a `#pragma omp simd` loop over raw pointers; any other run gets a plain strided loop. Each
-// element is read before the element at the same index is written, so `out` may be the same view as an input (the
-// autograd engine accumulates gradients in place).
+// order) go straight to one tight loop over the flat range; anything else takes the collapsed
+// strided walk of loops_iter.h, one loop per run. A run whose operands all have stride 1 or whose
+// input has stride 0 (a scalar or a broadcast inner axis) gets a `#pragma omp simd` loop over raw
+// pointers; any other run gets a plain strided loop. Each element is read before the element at
+// the same index is written, so `out` may be the same view as an input (the autograd engine
+// accumulates gradients in place).
 #include <algorithm>
 #include <cstring>
 #include <initializer_list>
