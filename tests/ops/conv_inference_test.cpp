@@ -12,13 +12,26 @@
 namespace dendrite {
 namespace {
 
-void expect_same_forward(int64_t channels, int64_t out_channels, int64_t size, int64_t batch) {
-  Generator gen(static_cast<uint64_t>(channels));
-  Tensor x = randn({batch, channels, size, size}, DType::f32, gen);
-  Tensor w = (randn({out_channels, channels, 3, 3}, DType::f32, gen) * 0.1).requires_grad_();
-  Tensor b = randn({out_channels}, DType::f32, gen).requires_grad_();
+// A 3x3, padding-1 convolution's operands; the weight and bias require grad, so that a call
+// records a backward unless under NoGradGuard.
+struct ConvOperands {
+  Tensor x, w, b;
   Conv2dParams p;
-  p.padding = {1, 1};
+};
+
+ConvOperands conv_operands(int64_t channels, int64_t out_channels, int64_t size, int64_t batch, uint64_t seed,
+                           double weight_scale) {
+  Generator gen(seed);
+  ConvOperands c;
+  c.x = randn({batch, channels, size, size}, DType::f32, gen);
+  c.w = (randn({out_channels, channels, 3, 3}, DType::f32, gen) * weight_scale).requires_grad_();
+  c.b = randn({out_channels}, DType::f32, gen).requires_grad_();
+  c.p.padding = {1, 1};
+  return c;
+}
+
+void expect_same_forward(int64_t channels, int64_t out_channels, int64_t size, int64_t batch) {
+  const auto [x, w, b, p] = conv_operands(channels, out_channels, size, batch, static_cast<uint64_t>(channels), 0.1);
   const std::vector<float> recorded = to_vector<float>(conv2d(x, w, b, p));
   autograd::NoGradGuard no_grad;
   const Tensor plain = conv2d(x, w, b, p);
@@ -49,12 +62,8 @@ std::vector<float> fused_relu_forward(const Tensor& x, const Tensor& w, const Te
 }
 
 void expect_fused_relu_matches(int64_t channels, int64_t out_channels, int64_t size, int64_t batch) {
-  Generator gen(static_cast<uint64_t>(out_channels));
-  Tensor x = randn({batch, channels, size, size}, DType::f32, gen);
-  Tensor w = (randn({out_channels, channels, 3, 3}, DType::f32, gen) * 0.3).requires_grad_();
-  Tensor b = randn({out_channels}, DType::f32, gen).requires_grad_();
-  Conv2dParams p;
-  p.padding = {1, 1};
+  const auto [x, w, b, p] =
+      conv_operands(channels, out_channels, size, batch, static_cast<uint64_t>(out_channels), 0.3);
   const std::vector<float> composed = to_vector<float>(relu(conv2d(x, w, b, p)));
   const std::vector<float> cpu = fused_relu_forward(x, w, b, p, kernels::Backend::cpu);
   const std::vector<float> reference = fused_relu_forward(x, w, b, p, kernels::Backend::reference);
