@@ -1,6 +1,6 @@
 // The cpu LSTM recurrence kernels (lstm_recurrence, lstm_recurrence_backward) against the reference
-// backend on random inputs: one partition per thread (the OpenMP team path), more partitions than
-// threads and one thread (the serial loop over partitions), PyTorch's order (one partition),
+// backend on random inputs: two threads sharing the batch's rows (the OpenMP team path, with an odd
+// batch so that the shares differ), one thread (the serial loop), a batch too small to share,
 // ragged lengths and reverse. Output buffers start with the same random values on both backends
 // and are compared whole, so rows a kernel must leave untouched are checked too.
 #include <fmt/format.h>
@@ -23,16 +23,16 @@ using testing::random;
 using testing::values;
 
 struct Case {
-  int64_t parts = 2;
+  int64_t batch = 9;
   int threads = 2;
   std::vector<int64_t> lengths = {};
   bool reverse = false;
 };
 
-constexpr int64_t T = 5, B = 6, H = 64;
+constexpr int64_t T = 5, H = 64;
 
 std::string describe(const Case& k) {
-  return fmt::format("parts {} threads {} lengths {} reverse {}", k.parts, k.threads, k.lengths.size(), k.reverse);
+  return fmt::format("batch {} threads {} lengths {} reverse {}", k.batch, k.threads, k.lengths.size(), k.reverse);
 }
 
 // A recurrence sums H products a step over T steps: f32 against the reference's double needs more
@@ -46,6 +46,7 @@ void expect_close(const TensorBase& got, const TensorBase& want, const std::stri
 void check_forward(const Case& k) {
   const std::string where = describe(k);
   const ScopedThreads threads(k.threads);
+  const int64_t B = k.batch;
   Generator gen(3);
   const TensorBase xg = random({T, B, 4 * H}, DType::f32, gen, 2.0);
   const TensorBase w_hh = random({4 * H, H}, DType::f32, gen, 0.2);
@@ -56,8 +57,8 @@ void check_forward(const Case& k) {
   };
   auto run = [&](Backend backend) {
     Run r{clone(state0), clone(acts0), clone(hp0), clone(cp0)};
-    Registry::global().find<OpId::lstm_recurrence>(backend, DType::f32)(xg, w_hh, k.parts, k.lengths, k.reverse,
-                                                                        r.state, r.acts, r.h_prev, r.c_prev);
+    Registry::global().find<OpId::lstm_recurrence>(backend, DType::f32)(xg, w_hh, k.lengths, k.reverse, r.state, r.acts,
+                                                                        r.h_prev, r.c_prev);
     return r;
   };
   const Run cpu = run(Backend::cpu), ref = run(Backend::reference);
@@ -70,6 +71,7 @@ void check_forward(const Case& k) {
 void check_backward(const Case& k) {
   const std::string where = describe(k);
   const ScopedThreads threads(k.threads);
+  const int64_t B = k.batch;
   Generator gen(4);
   // Activations and weights of a trained layer's size, so that the gradient neither explodes nor
   // vanishes over the steps and a relative tolerance means something.
@@ -82,7 +84,7 @@ void check_backward(const Case& k) {
   };
   auto run = [&](Backend backend) {
     Run r{clone(dgates0), clone(dh0), clone(dc0)};
-    Registry::global().find<OpId::lstm_recurrence_backward>(backend, DType::f32)(acts, c_prev, w_hh, k.parts, k.lengths,
+    Registry::global().find<OpId::lstm_recurrence_backward>(backend, DType::f32)(acts, c_prev, w_hh, k.lengths,
                                                                                  k.reverse, grad, r.dgates, r.dh, r.dc);
     return r;
   };
@@ -94,9 +96,11 @@ void check_backward(const Case& k) {
 
 std::vector<Case> cases() {
   std::vector<Case> all;
-  for (const Case& layout : {Case{.parts = 2, .threads = 2}, Case{.parts = 2, .threads = 1},
-                             Case{.parts = 4, .threads = 2}, Case{.parts = 1, .threads = 2}}) {
-    for (const std::vector<int64_t>& lengths : {std::vector<int64_t>{}, std::vector<int64_t>{5, 2, 0, 3, 5, 1}}) {
+  for (const Case& layout :
+       {Case{.batch = 9, .threads = 2}, Case{.batch = 9, .threads = 1}, Case{.batch = 6, .threads = 2}}) {
+    const std::vector<int64_t> ragged{5, 2, 0, 3, 5, 1, 4, 5, 2};
+    for (const std::vector<int64_t>& lengths :
+         {std::vector<int64_t>{}, std::vector<int64_t>(ragged.begin(), ragged.begin() + layout.batch)}) {
       for (const bool reverse : {false, true}) {
         Case k = layout;
         k.lengths = lengths, k.reverse = reverse;

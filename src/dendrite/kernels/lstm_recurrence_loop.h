@@ -1,7 +1,7 @@
 // The LSTM recurrence kernels' time loop (contract in kernels/ops.h, lstm_recurrence), written once
 // over a backend's own matmul, step and copy kernels: the reference backend runs it as it is, the
-// cpu backend when it has one thread (kernels/cpu/lstm_recurrence.cpp gives each partition a
-// thread otherwise). Also the views of one partition, which both need.
+// cpu backend when it has one thread (kernels/cpu/lstm_recurrence.cpp gives each thread a share of
+// the batch's rows otherwise).
 #pragma once
 
 #include <algorithm>
@@ -13,13 +13,6 @@
 #include "dendrite/kernels/ops.h"
 
 namespace dendrite::kernels::lstm_recurrence {
-
-// Columns [first, first + count) of the last axis of x.
-inline TensorBase columns(const TensorBase& x, int64_t first, int64_t count) {
-  Shape shape = x.shape();
-  shape.back() = count;
-  return x.as_strided(shape, x.strides(), x.offset() + first * x.strides().back());
-}
 
 // Row `row` of a contiguous [rows, B, W] buffer as a [B, W] matrix.
 inline TensorBase slab(const TensorBase& buf, int64_t row) {
@@ -41,12 +34,6 @@ inline bool all_active(std::span<const int64_t> lengths, int64_t t) {
   return lengths.empty() || t < *std::min_element(lengths.begin(), lengths.end());
 }
 
-// Partition p's share of an operand that is `per_unit` values a hidden unit wide (4 for gates, 5
-// for acts, 1 for states), or an undefined tensor for an undefined operand.
-inline TensorBase share(const TensorBase& x, int64_t per_unit, int64_t units, int64_t p) {
-  return x.defined() ? columns(x, p * per_unit * units, per_unit * units) : TensorBase();
-}
-
 // rows (size B) of `from` copied into `to` where the row's sequence is still active at step t.
 inline void copy_active_rows(const TensorBase& from, const TensorBase& to, std::span<const int64_t> lengths,
                              int64_t t) {
@@ -62,43 +49,35 @@ inline void copy_active_rows(const TensorBase& from, const TensorBase& to, std::
   }
 }
 
-// The forward loop, one partition after another, on the given kernels.
+// The forward loop on the given kernels.
 inline void forward_steps(KernelTraits<OpId::matmul>::Fn matmul, KernelTraits<OpId::lstm_forward>::Fn step,
-                          const TensorBase& xg, const TensorBase& w_hh, int64_t parts, std::span<const int64_t> lengths,
-                          bool reverse, const TensorBase& state, const TensorBase& acts, const TensorBase& h_prev,
+                          const TensorBase& xg, const TensorBase& w_hh, std::span<const int64_t> lengths, bool reverse,
+                          const TensorBase& state, const TensorBase& acts, const TensorBase& h_prev,
                           const TensorBase& c_prev) {
-  const int64_t T = xg.size(0), B = xg.size(1), H = w_hh.size(1), units = H / parts;
+  const int64_t T = xg.size(0), B = xg.size(1), H = w_hh.size(1);
   const TensorBase hg = TensorBase::empty({B, 4 * H}, xg.dtype());
   const TensorBase h = slab(state, T), c = slab(state, T + 1), y = first_rows(state, T), w_hh_t = transposed(w_hh);
   for (int64_t s = 0; s < T; ++s) {
     const int64_t t = reverse ? T - 1 - s : s;
     matmul(h, w_hh_t, {}, hg);
-    for (int64_t p = 0; p < parts; ++p) {
-      const TensorBase hp = share(h, 1, units, p), cp = share(c, 1, units, p);
-      step(share(xg, 4, units, p), share(hg, 4, units, p), cp, t, lengths, hp, cp, share(y, 1, units, p),
-           share(acts, 5, units, p), share(h_prev, 1, units, p), share(c_prev, 1, units, p));
-    }
+    step(xg, hg, c, t, lengths, h, c, y, acts, h_prev, c_prev);
   }
 }
 
-// The backward loop, one partition after another, on the given kernels.
+// The backward loop on the given kernels.
 inline void backward_steps(KernelTraits<OpId::matmul>::Fn matmul, KernelTraits<OpId::lstm_backward>::Fn step,
                            KernelTraits<OpId::copy>::Fn copy, const TensorBase& acts, const TensorBase& c_prev,
-                           const TensorBase& w_hh, int64_t parts, std::span<const int64_t> lengths, bool reverse,
+                           const TensorBase& w_hh, std::span<const int64_t> lengths, bool reverse,
                            const TensorBase& grad, const TensorBase& dgates, const TensorBase& dh,
                            const TensorBase& dc) {
-  const int64_t T = acts.size(0), B = acts.size(1), H = w_hh.size(1), units = H / parts;
+  const int64_t T = acts.size(0), B = acts.size(1), H = w_hh.size(1);
   copy(slab(grad, T), dh);
   copy(slab(grad, T + 1), dc);
   const TensorBase dy = first_rows(grad, T);
   const TensorBase partial = all_active(lengths, T - 1) ? TensorBase() : TensorBase::empty({B, H}, dh.dtype());
   for (int64_t s = 0; s < T; ++s) {
     const int64_t t = reverse ? s : T - 1 - s;
-    for (int64_t p = 0; p < parts; ++p) {
-      const TensorBase dcp = share(dc, 1, units, p);
-      step(share(acts, 5, units, p), share(c_prev, 1, units, p), share(dh, 1, units, p), share(dy, 1, units, p), dcp, t,
-           lengths, share(dgates, 4, units, p), dcp);
-    }
+    step(acts, c_prev, dh, dy, dc, t, lengths, dgates, dc);
     // dh of the previous state = dgates W_hh; rows that passed their state through keep theirs.
     if (all_active(lengths, t)) {
       matmul(slab(dgates, t), w_hh, {}, dh);

@@ -212,14 +212,9 @@ template <> struct KernelTraits<OpId::lstm_backward> {
 // The time loop of a whole LSTM layer (ops/lstm_layer.cpp), so that a backend can keep its threads
 // for the whole loop instead of forking and joining twice per step: a step's product is 64 x 256 x
 // 1024 in W3, too small for two threads to split it profitably, and waking the second thread costs
-// more than its half saves (docs/performance.md, "W3 at two threads").
-//
-// Hidden units are split into `parts` equal partitions (parts divides H), and every gate-wide
-// operand is in partitioned order: partition p owns units [p Hp, (p + 1) Hp), Hp = H / parts, and
-// holds their i, f, g, o columns side by side, 4 Hp wide, starting at column 4 p Hp of a 4H-wide
-// operand (xg, w_hh's rows, dgates); acts keeps 5 Hp columns a partition, starting at 5 p Hp.
-// parts = 1 is PyTorch's order. A step of partition p then needs from the others only h (forward)
-// or dgates (backward), so a backend may give each partition a thread and a barrier or two a step.
+// more than its half saves (docs/performance.md, "W3 at two threads"). Rows of the batch are
+// independent through the whole loop, so a backend may give each thread a share of them and no
+// barrier at all. Gate-wide operands are in PyTorch's order i, f, g, o.
 // Steps run in processing order: t = 0 .. T-1, or T-1 .. 0 when reverse.
 template <> struct KernelTraits<OpId::lstm_recurrence> {
   static constexpr const char* name = "lstm_recurrence";
@@ -227,8 +222,8 @@ template <> struct KernelTraits<OpId::lstm_recurrence> {
   // [T + 2, B, H] contiguous: rows 0..T-1 receive y (zero on inactive rows), row T holds h0 and
   // row T + 1 c0 on entry, h_T and c_T on exit. acts [T, B, 5H], h_prev and c_prev [T, B, H]:
   // lstm_forward's saved values, all three defined or none.
-  using Fn = void (*)(const TensorBase& xg, const TensorBase& w_hh, int64_t parts, std::span<const int64_t> lengths,
-                      bool reverse, const TensorBase& state, const TensorBase& acts, const TensorBase& h_prev,
+  using Fn = void (*)(const TensorBase& xg, const TensorBase& w_hh, std::span<const int64_t> lengths, bool reverse,
+                      const TensorBase& state, const TensorBase& acts, const TensorBase& h_prev,
                       const TensorBase& c_prev);
 };
 template <> struct KernelTraits<OpId::lstm_recurrence_backward> {
@@ -236,7 +231,7 @@ template <> struct KernelTraits<OpId::lstm_recurrence_backward> {
   // acts, c_prev and w_hh as the forward had them; grad [T + 2, B, H] contiguous, the gradient of
   // the forward's state (rows of y, then h_T and c_T). Writes dgates [T, B, 4H] (zero rows where
   // a sequence had ended) and dh, dc [B, H], the gradients of h0 and c0.
-  using Fn = void (*)(const TensorBase& acts, const TensorBase& c_prev, const TensorBase& w_hh, int64_t parts,
+  using Fn = void (*)(const TensorBase& acts, const TensorBase& c_prev, const TensorBase& w_hh,
                       std::span<const int64_t> lengths, bool reverse, const TensorBase& grad, const TensorBase& dgates,
                       const TensorBase& dh, const TensorBase& dc);
 };

@@ -6,16 +6,14 @@
 
 #include <cstddef>
 #include <memory>
-#include <vector>
 #include <utility>
+#include <vector>
 
-#include "dendrite/core/threading.h"
 #include "dendrite/kernels/lstm_recurrence_loop.h"
 #include "dendrite/kernels/registry.h"
 #include "dendrite/ops/checks.h"
 #include "dendrite/ops/creation.h"
 #include "dendrite/ops/elementwise.h"
-#include "dendrite/ops/join.h"
 #include "dendrite/ops/reduction.h"
 
 namespace dendrite {
@@ -95,50 +93,17 @@ Dims check_inputs(const Tensor& x, const LstmState& s, const Tensor& w_ih, const
   return d;
 }
 
-// What the forward keeps for the backward, by time index t (not by processing order). Gate-wide
-// operands are in the partitioned order of the recurrence kernels (kernels/ops.h).
+// What the forward keeps for the backward, by time index t (not by processing order).
 struct Saved {
   Tensor x;       // [T * B, I], contiguous
-  Tensor w_ih;    // [4H, I], contiguous, partitioned rows
-  Tensor w_hh;    // [4H, H], contiguous, partitioned rows
+  Tensor w_ih;    // [4H, I], contiguous
+  Tensor w_hh;    // [4H, H], contiguous
   Tensor h_prev;  // [T, B, H]: h before step t
   Tensor c_prev;  // [T, B, H]
-  Tensor acts;    // [T, B, 5H]: i, f, g, o, tanh(c') of step t, partitioned (rows at or past their end unset)
+  Tensor acts;    // [T, B, 5H]: i, f, g, o, tanh(c') of step t (rows at or past their end unset)
   std::vector<int64_t> lengths;
   bool reverse = false;
-  int64_t parts = 1;
 };
-
-// Hidden units go into one partition per thread when each gets at least this many, so that the
-// recurrence kernel can run the partitions side by side; below it a thread's product is too thin.
-constexpr int64_t kMinPartitionUnits = 32;
-
-int64_t partitions(int64_t hidden) {
-  const int64_t threads = num_threads();
-  return threads > 1 && hidden % threads == 0 && hidden / threads >= kMinPartitionUnits ? threads : 1;
-}
-
-// The rows (axis 0) of a gate-wide operand [4H, ...] from PyTorch's order i, f, g, o into the
-// partitioned order, and back: both are concatenations of the same 4 * parts blocks of rows.
-Tensor to_partitioned(const Tensor& w, int64_t hidden, int64_t parts) {
-  if (parts == 1) return w;
-  const int64_t units = hidden / parts;
-  std::vector<Tensor> blocks;
-  for (int64_t p = 0; p < parts; ++p) {
-    for (int64_t g = 0; g < 4; ++g) blocks.push_back(w.narrow(0, g * hidden + p * units, units));
-  }
-  return concat(blocks, 0);
-}
-
-Tensor from_partitioned(const Tensor& w, int64_t hidden, int64_t parts) {
-  if (parts == 1) return w;
-  const int64_t units = hidden / parts;
-  std::vector<Tensor> blocks;
-  for (int64_t g = 0; g < 4; ++g) {
-    for (int64_t p = 0; p < parts; ++p) blocks.push_back(w.narrow(0, (4 * p + g) * units, units));
-  }
-  return concat(blocks, 0);
-}
 
 void copy(const TensorBase& src, const TensorBase& dst) { dispatch<OpId::copy>(src.dtype())(src, dst); }
 
@@ -151,8 +116,7 @@ LstmLayerOutput lstm_layer(const Tensor& x, const LstmState& state, const Tensor
   const DType dtype = x.dtype();
 
   // The input projection of every step, both biases folded in: one GEMM.
-  const int64_t parts = partitions(H);
-  const Tensor xd = dense(x), wih = to_partitioned(dense(w_ih), H, parts), whh = to_partitioned(dense(w_hh), H, parts);
+  const Tensor xd = dense(x), wih = dense(w_ih), whh = dense(w_hh);
   const TensorBase x2 = flat(xd);
   Tensor bias;
   if (b_ih.defined() && b_hh.defined()) {
@@ -160,7 +124,6 @@ LstmLayerOutput lstm_layer(const Tensor& x, const LstmState& state, const Tensor
   } else if (b_ih.defined() || b_hh.defined()) {
     bias = dense(b_ih.defined() ? b_ih : b_hh);
   }
-  if (bias.defined()) bias = to_partitioned(bias, H, parts);
   const Tensor xg = empty({T, B, G}, dtype);
   gemm(x2, transposed(wih), bias, flat(xg));
 
@@ -168,14 +131,14 @@ LstmLayerOutput lstm_layer(const Tensor& x, const LstmState& state, const Tensor
   const bool record = autograd::should_record({&x, &state.h, &state.c, &w_ih, &w_hh, &b_ih, &b_hh});
   auto saved = record ? std::make_shared<Saved>() : nullptr;
   if (saved) {
-    *saved = {Tensor(x2), wih,     whh,  empty({T, B, H}, dtype), empty({T, B, H}, dtype), empty({T, B, 5 * H}, dtype),
-              lengths,    reverse, parts};
+    *saved = {Tensor(x2), wih,    whh, empty({T, B, H}, dtype), empty({T, B, H}, dtype), empty({T, B, 5 * H}, dtype),
+              lengths,    reverse};
   }
   copy(state.h, slab(out, T));
   copy(state.c, slab(out, T + 1));
   TensorBase acts, h_prev, c_prev;  // undefined: nothing saved
   if (saved) acts = saved->acts, h_prev = saved->h_prev, c_prev = saved->c_prev;
-  dispatch<OpId::lstm_recurrence>(dtype)(xg, whh, parts, lengths, reverse, out, acts, h_prev, c_prev);
+  dispatch<OpId::lstm_recurrence>(dtype)(xg, whh, lengths, reverse, out, acts, h_prev, c_prev);
 
   if (record) {
     const bool need_x = x.requires_grad(), need_h = state.h.requires_grad(), need_c = state.c.requires_grad();
@@ -189,8 +152,8 @@ LstmLayerOutput lstm_layer(const Tensor& x, const LstmState& state, const Tensor
           const DType dtype = sv.x.dtype();
           const Tensor grad = dense(g);
           const Tensor dgates = empty({T, B, G}, dtype), dh = empty({B, H}, dtype), dc = empty({B, H}, dtype);
-          dispatch<OpId::lstm_recurrence_backward>(dtype)(sv.acts, sv.c_prev, sv.w_hh, sv.parts, sv.lengths, sv.reverse,
-                                                          grad, dgates, dh, dc);
+          dispatch<OpId::lstm_recurrence_backward>(dtype)(sv.acts, sv.c_prev, sv.w_hh, sv.lengths, sv.reverse, grad,
+                                                          dgates, dh, dc);
           // Everything that sums over steps is one product over all T * B rows.
           const TensorBase dg = flat(dgates);
           Tensor dx, dwih, dwhh, db;
@@ -201,14 +164,12 @@ LstmLayerOutput lstm_layer(const Tensor& x, const LstmState& state, const Tensor
           if (need_wih) {
             dwih = empty({G, d.input}, dtype);
             gemm(transposed(dg), sv.x, {}, dwih);
-            dwih = from_partitioned(dwih, H, sv.parts);
           }
           if (need_whh) {
             dwhh = empty({G, H}, dtype);
             gemm(transposed(dg), flat(sv.h_prev), {}, dwhh);
-            dwhh = from_partitioned(dwhh, H, sv.parts);
           }
-          if (need_bih || need_bhh) db = from_partitioned(sum(Tensor(dg), {0}), H, sv.parts);
+          if (need_bih || need_bhh) db = sum(Tensor(dg), {0});
           return {dx, need_h ? dh : Tensor(), need_c ? dc : Tensor(), dwih, dwhh, need_bih ? db : Tensor(),
                   need_bhh ? db : Tensor()};
         });

@@ -115,20 +115,19 @@ void backward(const TensorBase& acts, const TensorBase& c_prev, const TensorBase
 }
 
 // The whole-layer loops on this backend's own matmul, step and copy kernels.
-void recurrence(const TensorBase& xg, const TensorBase& w_hh, int64_t parts, std::span<const int64_t> lengths,
-                bool reverse, const TensorBase& state, const TensorBase& acts, const TensorBase& h_prev,
-                const TensorBase& c_prev) {
+void recurrence(const TensorBase& xg, const TensorBase& w_hh, std::span<const int64_t> lengths, bool reverse,
+                const TensorBase& state, const TensorBase& acts, const TensorBase& h_prev, const TensorBase& c_prev) {
   const auto matmul = Registry::global().find<OpId::matmul>(Backend::reference, xg.dtype());
-  lstm_recurrence::forward_steps(matmul, forward, xg, w_hh, parts, lengths, reverse, state, acts, h_prev, c_prev);
+  lstm_recurrence::forward_steps(matmul, forward, xg, w_hh, lengths, reverse, state, acts, h_prev, c_prev);
 }
 
-void recurrence_backward(const TensorBase& acts, const TensorBase& c_prev, const TensorBase& w_hh, int64_t parts,
+void recurrence_backward(const TensorBase& acts, const TensorBase& c_prev, const TensorBase& w_hh,
                          std::span<const int64_t> lengths, bool reverse, const TensorBase& grad,
                          const TensorBase& dgates, const TensorBase& dh, const TensorBase& dc) {
   const Registry& registry = Registry::global();
   lstm_recurrence::backward_steps(registry.find<OpId::matmul>(Backend::reference, acts.dtype()), backward,
                                   registry.find<OpId::copy>(Backend::reference, acts.dtype()), acts, c_prev, w_hh,
-                                  parts, lengths, reverse, grad, dgates, dh, dc);
+                                  lengths, reverse, grad, dgates, dh, dc);
 }
 
 }  // namespace
