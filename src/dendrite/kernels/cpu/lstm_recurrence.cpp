@@ -1,23 +1,33 @@
 // cpu LSTM recurrence kernels (contract in kernels/ops.h), f32. With two or more threads the whole
 // time loop is one OpenMP region in which each thread owns a share of the batch's rows: it
-// multiplies its rows of h by all of W_hh (single-threaded sgemm: oneDNN runs serially inside a
-// parallel region) and runs the elementwise step on them. Rows never meet inside a layer, so the
-// threads need no barrier until the loop ends. That replaces two fork/joins a step, whose wake-ups
-// cost more than half of a 64 x 256 x 1024 product saves, and the earlier split by hidden units,
-// whose threads waited for each other twice a step (docs/performance.md, "W3 at two threads").
-// With one thread the loop of lstm_recurrence_loop.h runs on the cpu kernels, W_hh declared
-// constant so that the matmul packs it once.
-#include <dnnl.h>
+// multiplies its rows of h by all of W_hh and runs the elementwise step on them. Rows never meet
+// inside a layer, so the threads need no barrier until the loop ends. That replaces two
+// fork/joins a step, whose wake-ups cost more than half of a 64 x 256 x 1024 product saves, and
+// the earlier split by hidden units, whose threads waited for each other twice a step
+// (docs/performance.md, "W3 at two threads").
+//
+// A thread's product runs on oneDNN's matmul with W_hh packed once per call into the layout the
+// primitive wants (RowProducts below): sgemm packs it again on every call, which made a 32 x 256
+// x 1024 product 188 us against 145 (one thread). The primitive is planned for one thread, since
+// it runs inside the team's region, and takes a user-managed scratchpad, so that the threads can
+// run it at once, each with its own. With one thread the loop of lstm_recurrence_loop.h runs on
+// the cpu kernels, W_hh declared constant so that the matmul packs it once there too.
 #include <omp.h>
 
 #include <algorithm>
 #include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "dendrite/core/error.h"
 #include "dendrite/core/threading.h"
 #include "dendrite/kernels/constant_operand.h"
 #include "dendrite/kernels/cpu/cpu.h"
+#include "dendrite/kernels/cpu/onednn_cache.h"
+#include "dendrite/kernels/cpu/onednn_engine.h"
 #include "dendrite/kernels/lstm_recurrence_loop.h"
 
 namespace dendrite::kernels::cpu {
@@ -48,11 +58,120 @@ TensorBase rows(const TensorBase& x, int axis, int64_t first, int64_t count) {
   return x.as_strided(shape, x.strides(), x.offset() + first * x.stride(axis));
 }
 
-// C[M, N] (row stride ldc) = A[M, K] @ B[K, N] with B transposed or not; row-major operands.
-bool sgemm(char trans_b, int64_t M, int64_t N, int64_t K, const float* a, int64_t lda, const float* b, int64_t ldb,
-           float* c, int64_t ldc) {
-  return dnnl_sgemm('N', trans_b, M, N, K, 1.0f, a, lda, b, ldb, 0.0f, c, ldc) == dnnl_success;
+using dnnl::memory;
+
+constexpr int64_t kRowProductKey = 20;
+
+// oneDNN's matmul for out[n, N] (row stride ldo) = a[n, K] (row stride lda) @ b, b [K, N] with
+// strides (sb_k, sb_n) packed into the primitive's chosen layout, for one thread.
+struct RowPlan {
+  dnnl::matmul primitive;
+  dnnl::reorder pack;  // b as the caller lays it out -> the packed layout
+  memory::desc a, packed, out, scratchpad;
+  std::string error;  // why there is no plan (oneDNN refused, or offers only its reference loop)
+};
+
+RowPlan make_row_plan(int64_t n, int64_t K, int64_t N, int64_t lda, int64_t sb_k, int64_t sb_n, int64_t ldo) {
+  RowPlan plan;
+  try {
+    plan.a = onednn::f32_desc({n, K}, {lda, 1});
+    plan.out = onednn::f32_desc({n, N}, {ldo, 1});
+    const memory::desc b = onednn::f32_desc({K, N}, {sb_k, sb_n});
+    const memory::desc any({K, N}, memory::data_type::f32, memory::format_tag::any);
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    const dnnl::matmul::primitive_desc pd({plan.a, any, plan.out}, attr, onednn::engine());
+    if (std::string(pd.impl_info_str()).starts_with("ref")) {
+      plan.error = "only oneDNN's reference loop";
+      return plan;
+    }
+    plan.packed = pd.weights_desc();
+    plan.scratchpad = pd.scratchpad_desc();
+    plan.pack = dnnl::reorder(dnnl::reorder::primitive_desc(onednn::engine(), b, onednn::engine(), plan.packed));
+    plan.primitive = dnnl::matmul(pd);
+  } catch (const dnnl::error& e) {
+    plan.error = e.what();
+  }
+  return plan;
 }
+
+onednn::PrimitiveCache<RowPlan>& row_plan_cache() {
+  static onednn::PrimitiveCache<RowPlan> cache;
+  return cache;
+}
+
+// Each thread's product of its rows by one matrix b [K, N] that stays the same for the whole call:
+// b is packed once (once per distinct layout, should the threads' row counts ask for two).
+// Everything is made before the team starts; inside it, run() neither allocates nor throws.
+class RowProducts {
+ public:
+  // Thread p's rows of a [B, K] (row stride lda) give its rows of out (row stride ldo). nullopt
+  // when oneDNN has no plan for them; the caller then runs the serial loop.
+  static std::optional<RowProducts> make(int team, int64_t B, int64_t lda, const TensorBase& b, int64_t ldo) {
+    const int64_t K = b.size(0), N = b.size(1);
+    RowProducts products;
+    const ScopedThreads planned_for_one(1);  // the primitives run inside the team's region
+    dnnl::stream& stream = onednn::stream();
+    for (int64_t p = 0; p < team; ++p) {
+      const int64_t n = first_row(B, team, p + 1) - first_row(B, team, p);
+      onednn::PrimitiveKey key(kRowProductKey);
+      key.add(n).add(K).add(N).add(lda).add(b.stride(0)).add(b.stride(1)).add(ldo);
+      auto plan = row_plan_cache().get(key, [&] { return make_row_plan(n, K, N, lda, b.stride(0), b.stride(1), ldo); });
+      if (!plan->error.empty()) return std::nullopt;
+      Lane lane;
+      lane.plan = plan;
+      lane.scratch = TensorBase::empty({static_cast<int64_t>(plan->scratchpad.get_size() / sizeof(float)) + 1});
+      lane.a = memory(plan->a, onednn::engine(), DNNL_MEMORY_NONE);
+      lane.out = memory(plan->out, onednn::engine(), DNNL_MEMORY_NONE);
+      lane.weights = products.packed_for(*plan, b, stream);
+      lane.args = {{DNNL_ARG_SRC, lane.a},
+                   {DNNL_ARG_WEIGHTS, lane.weights},
+                   {DNNL_ARG_DST, lane.out},
+                   {DNNL_ARG_SCRATCHPAD, memory(plan->scratchpad, onednn::engine(), lane.scratch.raw_data())}};
+      products.lanes_.push_back(std::move(lane));
+    }
+    stream.wait();
+    return products;
+  }
+
+  // out = a @ b for thread p's rows, a and out pointing at its first row; false if oneDNN failed.
+  bool run(size_t p, const float* a, float* out) noexcept {
+    Lane& lane = lanes_[p];
+    try {
+      lane.a.set_data_handle(const_cast<float*>(a));
+      lane.out.set_data_handle(out);
+      dnnl::stream& stream = onednn::stream();
+      lane.plan->primitive.execute(stream, lane.args);
+      stream.wait();
+      return true;
+    } catch (...) {
+      return false;
+    }
+  }
+
+ private:
+  struct Lane {
+    std::shared_ptr<const RowPlan> plan;
+    TensorBase scratch;
+    memory a, out, weights;
+    std::unordered_map<int, memory> args;
+  };
+
+  memory packed_for(const RowPlan& plan, const TensorBase& b, dnnl::stream& stream) {
+    for (const Lane& lane : lanes_) {
+      if (lane.plan->packed == plan.packed) return lane.weights;
+    }
+    packed_.push_back(TensorBase::empty({static_cast<int64_t>(plan.packed.get_size() / sizeof(float))}));
+    memory to(plan.packed, onednn::engine(), packed_.back().raw_data());
+    const memory::desc from_desc = onednn::f32_desc({b.size(0), b.size(1)}, {b.stride(0), b.stride(1)});
+    memory from(from_desc, onednn::engine(), const_cast<void*>(b.raw_data()));
+    plan.pack.execute(stream, from, to);
+    return to;
+  }
+
+  std::vector<Lane> lanes_;
+  std::vector<TensorBase> packed_;
+};
 
 const float* floats(const TensorBase& t) { return static_cast<const float*>(t.raw_data()); }
 float* floats_mut(const TensorBase& t) { return static_cast<float*>(t.raw_data()); }
@@ -63,7 +182,9 @@ void recurrence(const TensorBase& xg, const TensorBase& w_hh, std::span<const in
   const auto step = registry.find<OpId::lstm_forward>(Backend::cpu, DType::f32);
   const int64_t T = xg.size(0), B = xg.size(1), H = w_hh.size(1), G = 4 * H;
   const int team = team_size(B);
-  if (team == 1) {
+  std::optional<RowProducts> products;
+  if (team > 1) products = RowProducts::make(team, B, H, lstm_recurrence::transposed(w_hh), G);
+  if (!products) {
     const ConstantOperand packed_once(w_hh);
     lstm_recurrence::forward_steps(registry.find<OpId::matmul>(Backend::cpu, DType::f32), step, xg, w_hh, lengths,
                                    reverse, state, acts, h_prev, c_prev);
@@ -83,17 +204,18 @@ void recurrence(const TensorBase& xg, const TensorBase& w_hh, std::span<const in
                      rows(y, 1, first, n), rows(acts, 1, first, n), rows(h_prev, 1, first, n),
                      rows(c_prev, 1, first, n), lengths.empty() ? lengths : lengths.subspan(first, n)});
   }
-  std::atomic<bool> gemm_failed{false};
+  std::atomic<bool> product_failed{false};
 #pragma omp parallel num_threads(team)
   {
-    const Views& v = views[static_cast<size_t>(omp_get_thread_num())];
+    const auto p = static_cast<size_t>(omp_get_thread_num());
+    const Views& v = views[p];
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = reverse ? T - 1 - s : s;
-      if (!sgemm('T', v.h.size(0), G, H, floats(v.h), H, floats(w_hh), H, floats_mut(v.hg), G)) gemm_failed = true;
+      if (!products->run(p, floats(v.h), floats_mut(v.hg))) product_failed = true;
       step(v.xg, v.hg, v.c, t, v.lengths, v.h, v.c, v.y, v.acts, v.h_prev, v.c_prev);
     }
   }
-  if (gemm_failed) fail("lstm_recurrence: oneDNN sgemm failed on h [{}, {}] x W_hh", B, H);
+  if (product_failed) fail("lstm_recurrence: oneDNN's matmul failed on h [{}, {}] x W_hh^T", B, H);
 }
 
 void recurrence_backward(const TensorBase& acts, const TensorBase& c_prev, const TensorBase& w_hh,
@@ -104,7 +226,9 @@ void recurrence_backward(const TensorBase& acts, const TensorBase& c_prev, const
   const auto copy = registry.find<OpId::copy>(Backend::cpu, DType::f32);
   const int64_t T = acts.size(0), B = acts.size(1), H = w_hh.size(1), G = 4 * H;
   const int team = team_size(B);
-  if (team == 1) {
+  std::optional<RowProducts> products;
+  if (team > 1) products = RowProducts::make(team, B, G, w_hh, H);
+  if (!products) {
     const ConstantOperand packed_once(w_hh);
     lstm_recurrence::backward_steps(registry.find<OpId::matmul>(Backend::cpu, DType::f32), step, copy, acts, c_prev,
                                     w_hh, lengths, reverse, grad, dgates, dh, dc);
@@ -126,11 +250,11 @@ void recurrence_backward(const TensorBase& acts, const TensorBase& c_prev, const
                      rows(dc, 0, first, n), rows(dgates, 1, first, n), rows(partial, 0, first, n),
                      lengths.empty() ? lengths : lengths.subspan(first, n)});
   }
-  std::atomic<bool> gemm_failed{false};
+  std::atomic<bool> product_failed{false};
 #pragma omp parallel num_threads(team)
   {
-    const Views& v = views[static_cast<size_t>(omp_get_thread_num())];
-    const int64_t n = v.dh.size(0);
+    const auto p = static_cast<size_t>(omp_get_thread_num());
+    const Views& v = views[p];
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = reverse ? s : T - 1 - s;
       step(v.acts, v.c_prev, v.dh, v.dy, v.dc, t, v.lengths, v.dgates, v.dc);
@@ -138,14 +262,14 @@ void recurrence_backward(const TensorBase& acts, const TensorBase& c_prev, const
       // state through keep theirs.
       const float* dg = floats(v.dgates) + t * B * G;
       if (lstm_recurrence::all_active(v.lengths, t)) {
-        if (!sgemm('N', n, H, G, dg, G, floats(w_hh), H, floats_mut(v.dh), H)) gemm_failed = true;
+        if (!products->run(p, dg, floats_mut(v.dh))) product_failed = true;
       } else {
-        if (!sgemm('N', n, H, G, dg, G, floats(w_hh), H, floats_mut(v.partial), H)) gemm_failed = true;
+        if (!products->run(p, dg, floats_mut(v.partial))) product_failed = true;
         lstm_recurrence::copy_active_rows(v.partial, v.dh, v.lengths, t);
       }
     }
   }
-  if (gemm_failed) fail("lstm_recurrence_backward: oneDNN sgemm failed on dgates [{}, {}] x W_hh", B, G);
+  if (product_failed) fail("lstm_recurrence_backward: oneDNN's matmul failed on dgates [{}, {}] x W_hh", B, G);
 }
 
 }  // namespace
