@@ -1,7 +1,7 @@
 // The cpu LSTM recurrence kernels (lstm_recurrence, lstm_recurrence_backward) against the reference
-// backend on random inputs: two threads sharing the batch's rows (the OpenMP team path, with an odd
-// batch so that the shares differ), one thread (the serial loop), a batch too small to share,
-// ragged lengths and reverse. Output buffers start with the same random values on both backends
+// backend on random inputs: two and four threads sharing the batch's rows (the OpenMP team path,
+// with odd batches so that the shares differ), one thread (the serial loop), a batch too small to
+// share, ragged lengths and reverse. Output buffers start with the same random values on both backends
 // and are compared whole, so rows a kernel must leave untouched are checked too.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
