@@ -14,6 +14,7 @@ void register_matmul(Registry& registry);
 void register_conv(Registry& registry);
 void register_pool(Registry& registry);
 void register_softmax(Registry& registry);
+void register_cross_entropy(Registry& registry);  // cross_entropy_forward/backward (f32)
 void register_indexing(Registry& registry);       // index_select (any dtype), index_add (f32, f64)
 void register_normalization(Registry& registry);  // batch_norm stats/forward/backward (f32)
 void register_lstm(Registry& registry);           // lstm_forward/backward (f32, f64)

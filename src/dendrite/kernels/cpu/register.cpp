@@ -10,6 +10,7 @@ void register_cpu_backend(Registry& registry) {
   cpu::register_conv(registry);
   cpu::register_pool(registry);
   cpu::register_softmax(registry);
+  cpu::register_cross_entropy(registry);
   cpu::register_normalization(registry);
   cpu::register_indexing(registry);
   cpu::register_lstm(registry);
