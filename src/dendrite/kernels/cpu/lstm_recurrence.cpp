@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -103,7 +104,7 @@ onednn::PrimitiveCache<RowPlan>& row_plan_cache() {
 
 // The reorder of b into a plan's packed layout. Made apart from the plan, with the caller's
 // threads: a reorder splits its work when it is created, and the packing runs before the team
-// starts, as serial work otherwise (W3, 2 threads: 118 -> 70 ms of packing over 120 steps).
+// starts, as serial work otherwise (W3, 2 threads: 118 -> 60 ms of packing over 120 steps).
 onednn::PrimitiveCache<dnnl::reorder>& pack_cache() {
   static onednn::PrimitiveCache<dnnl::reorder> cache;
   return cache;
@@ -148,7 +149,6 @@ class RowProducts {
                    {DNNL_ARG_SCRATCHPAD, memory(plan->scratchpad, onednn::engine(), lane.scratch.raw_data())}};
       products.lanes_.push_back(std::move(lane));
     }
-    stream.wait();
     return products;
   }
 
@@ -185,7 +185,10 @@ class RowProducts {
     packed_.push_back(TensorBase::empty({static_cast<int64_t>(plan.packed.get_size() / sizeof(float))}));
     memory to(plan.packed, onednn::engine(), packed_.back().raw_data());
     memory from(plan.b, onednn::engine(), const_cast<void*>(b.raw_data()));
+    // Cached primitives keep one scratchpad each (onednn_engine.h).
+    std::lock_guard run_lock(onednn::execution_lock(pack.get()));
     pack->execute(stream, from, to);
+    stream.wait();
     return to;
   }
 
@@ -203,7 +206,10 @@ void recurrence(const TensorBase& xg, const TensorBase& w_hh, std::span<const in
   const int64_t T = xg.size(0), B = xg.size(1), H = w_hh.size(1), G = 4 * H;
   const int team = team_size(B);
   std::optional<RowProducts> products;
-  if (team > 1) products = RowProducts::make(team, B, H, lstm_recurrence::transposed(w_hh), G);
+  if (team > 1) {
+    onednn::guarded("lstm_recurrence",
+                    [&] { products = RowProducts::make(team, B, H, lstm_recurrence::transposed(w_hh), G); });
+  }
   if (!products) {
     const ConstantOperand packed_once(w_hh);
     lstm_recurrence::forward_steps(registry.find<OpId::matmul>(Backend::cpu, DType::f32), step, xg, w_hh, lengths,
@@ -247,7 +253,7 @@ void recurrence_backward(const TensorBase& acts, const TensorBase& c_prev, const
   const int64_t T = acts.size(0), B = acts.size(1), H = w_hh.size(1), G = 4 * H;
   const int team = team_size(B);
   std::optional<RowProducts> products;
-  if (team > 1) products = RowProducts::make(team, B, G, w_hh, H);
+  if (team > 1) onednn::guarded("lstm_recurrence_backward", [&] { products = RowProducts::make(team, B, G, w_hh, H); });
   if (!products) {
     const ConstantOperand packed_once(w_hh);
     lstm_recurrence::backward_steps(registry.find<OpId::matmul>(Backend::cpu, DType::f32), step, copy, acts, c_prev,
