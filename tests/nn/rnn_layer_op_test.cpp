@@ -87,8 +87,7 @@ TEST(LSTM, GradientsMatchUnrolledCells) {
   for (size_t i = 1; i < got.size(); ++i) expect_near(got[i], want[i], "gradient of " + params[i - 1].first);
 }
 
-// Without lengths nn::LSTM runs on the op itself (with lengths it takes the step-by-step path,
-// nn/rnn.cpp), so the two agree bit for bit.
+// nn::LSTM runs on the op itself (nn/rnn.cpp), so the two agree bit for bit.
 TEST(LSTM, BatchFirstWithInitialStateMatchesTheOp) {
   manual_seed(22);
   LSTM lstm(3, 4, {.batch_first = true});

@@ -65,13 +65,13 @@ std::string RNNBase::name() const {
 RNNBase::DirectionResult RNNBase::run_direction(const Tensor& x, const Weights& w, bool reverse,
                                                 const std::vector<int64_t>& lengths, const std::vector<Tensor>& keep,
                                                 const std::vector<Tensor>& drop, Tensor h, Tensor c) const {
-  if (mode_ == RnnMode::lstm && lengths.empty()) {
+  if (mode_ == RnnMode::lstm) {
     // The whole direction is one op with hand-written backpropagation through time: one GEMM for
-    // every step's input projection, one per step for the recurrence, one autograd node. Only for
-    // batches without lengths: on G2P's variable-length, bidirectional encoder the op measured
-    // slower than the step-by-step path below (100 steps of g2p-lstm, one thread, idle machine:
-    // 11.0 s against 8.8 s), while W3's fixed-length LSTMs ran 8-20% faster with it. The cause is
-    // not found yet (docs/sequence.md).
+    // every step's input projection, one per step for the recurrence, one autograd node. With
+    // lengths too since 2026-12-05: on G2P's variable-length encoder it had measured ~20% slower
+    // than the step-by-step loop below, in one-epoch runs whose every batch brought a new T (new
+    // primitives to create); over two epochs, with the recurrence's threads sharing rows, it is
+    // level or faster (docs/sequence.md, "Speed notes").
     LstmLayerOutput r = lstm_layer(x, {h, c}, w.w_ih, w.w_hh, w.b_ih, w.b_hh, lengths, reverse);
     return {r.y, r.h, r.c};
   }
