@@ -2,16 +2,19 @@
 // backend on random inputs: two and four threads sharing the batch's rows (the OpenMP team path,
 // with odd batches so that the shares differ), one thread (the serial loop), a batch too small to
 // share, ragged lengths and reverse. Output buffers start with the same random values on both backends
-// and are compared whole, so rows a kernel must leave untouched are checked too.
+// and are compared whole, so rows a kernel must leave untouched are checked too. Under
+// MathPrecision::bf16 the team's products round to bf16 as the serial loop's do.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <vector>
 
 #include "dendrite/core/random.h"
 #include "dendrite/core/threading.h"
+#include "dendrite/kernels/precision.h"
 #include "dendrite/kernels/registry.h"
 #include "kernels/backend_compare.h"
 
@@ -117,6 +120,54 @@ TEST(LstmRecurrenceKernel, CpuForwardMatchesReference) {
 
 TEST(LstmRecurrenceKernel, CpuBackwardMatchesReference) {
   for (const Case& k : cases()) check_backward(k);
+}
+
+double max_difference(const TensorBase& a, const TensorBase& b) {
+  const std::vector<double> x = values(a), y = values(b);
+  double most = 0.0;
+  for (size_t i = 0; i < x.size(); ++i) most = std::max(most, std::abs(x[i] - y[i]));
+  return most;
+}
+
+// One step (so that no rounding of h carries into a next product): the team's bf16 products
+// (2 threads over 9 rows) against the serial loop's (1 thread, the matmul kernel's bf16 path
+// with W_hh declared constant): both round the same operands and accumulate in f32, so they agree
+// to f32 accumulation error, while both stand off the f32 result by bf16's rounding.
+TEST(LstmRecurrenceKernel, Bf16TeamProductsMatchTheSerialLoop) {
+  constexpr int64_t B = 9, steps = 1;
+  Generator gen(5);
+  const TensorBase xg = random({steps, B, 4 * H}, DType::f32, gen, 2.0);
+  const TensorBase w_hh = random({4 * H, H}, DType::f32, gen, 1.0);
+  const TensorBase state0 = random({steps + 2, B, H}, DType::f32, gen),
+                   acts0 = random({steps, B, 5 * H}, DType::f32, gen);
+  auto forward = [&](int threads, MathPrecision precision) {
+    const ScopedThreads scoped_threads(threads);
+    const ScopedMathPrecision scoped_precision(precision);
+    TensorBase state = clone(state0), acts = clone(acts0);
+    Registry::global().find<OpId::lstm_recurrence>(Backend::cpu, DType::f32)(xg, w_hh, {}, false, state, acts, {}, {});
+    return acts;  // the gates of the one step, and tanh(c)
+  };
+  const TensorBase team = forward(2, MathPrecision::bf16), serial = forward(1, MathPrecision::bf16);
+  const TensorBase f32 = forward(2, MathPrecision::f32);
+  expect_close(team, serial, "forward: bf16 team against bf16 serial");
+  EXPECT_GT(max_difference(team, f32), 1e-3) << "the team's forward products were not bf16";
+
+  const TensorBase acts = random({steps, B, 5 * H}, DType::f32, gen, 0.5),
+                   c_prev = random({steps, B, H}, DType::f32, gen);
+  const TensorBase grad = random({steps + 2, B, H}, DType::f32, gen);
+  auto backward = [&](int threads, MathPrecision precision) {
+    const ScopedThreads scoped_threads(threads);
+    const ScopedMathPrecision scoped_precision(precision);
+    TensorBase dgates = TensorBase::empty({steps, B, 4 * H}), dh = TensorBase::empty({B, H});
+    TensorBase dc = TensorBase::empty({B, H});
+    Registry::global().find<OpId::lstm_recurrence_backward>(Backend::cpu, DType::f32)(acts, c_prev, w_hh, {}, false,
+                                                                                      grad, dgates, dh, dc);
+    return dh;  // dgates W_hh: the product
+  };
+  const TensorBase team_dh = backward(2, MathPrecision::bf16), serial_dh = backward(1, MathPrecision::bf16);
+  const TensorBase f32_dh = backward(2, MathPrecision::f32);
+  expect_close(team_dh, serial_dh, "backward: bf16 team against bf16 serial");
+  EXPECT_GT(max_difference(team_dh, f32_dh), 1e-3) << "the team's backward products were not bf16";
 }
 
 }  // namespace

@@ -12,10 +12,16 @@
 // it runs inside the team's region, and takes a user-managed scratchpad, so that the threads can
 // run it at once, each with its own. With one thread the loop of lstm_recurrence_loop.h runs on
 // the cpu kernels, W_hh declared constant so that the matmul packs it once there too.
+//
+// Under MathPrecision::bf16 the team's products are bf16 too, as the serial loop's are (the matmul
+// kernel's rule): W_hh is packed into bf16 once per call and each thread rounds its rows of h (of
+// dgates, backward) to bf16 before its product, accumulating in f32.
 #include <omp.h>
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -27,9 +33,11 @@
 #include "dendrite/core/threading.h"
 #include "dendrite/kernels/constant_operand.h"
 #include "dendrite/kernels/cpu/cpu.h"
+#include "dendrite/kernels/cpu/loops_libmvec.h"
 #include "dendrite/kernels/cpu/onednn_cache.h"
 #include "dendrite/kernels/cpu/onednn_engine.h"
 #include "dendrite/kernels/lstm_recurrence_loop.h"
+#include "dendrite/kernels/precision.h"
 
 namespace dendrite::kernels::cpu {
 
@@ -64,23 +72,41 @@ using dnnl::memory;
 constexpr int64_t kRowProductKey = 20;
 constexpr int64_t kRowPackKey = 21;
 
-// oneDNN's matmul for out[n, N] (row stride ldo) = a[n, K] (row stride lda) @ b, b [K, N] with
-// strides (sb_k, sb_n) packed into the primitive's chosen layout, for one thread.
+// x rounded to bf16 (to nearest, ties to even, as oneDNN's reorders and core/dtype.h round; a NaN
+// stays a quiet NaN). Branch-free so that the loop vectorises.
+DENDRITE_VECTOR_CLONES void round_to_bf16(const float* x, uint16_t* y, int64_t n) {
+#pragma omp simd
+  for (int64_t i = 0; i < n; ++i) {
+    const uint32_t u = std::bit_cast<uint32_t>(x[i]);
+    const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+    const uint32_t nan = 0u - static_cast<uint32_t>((u & 0x7fffffffu) > 0x7f800000u);
+    y[i] = static_cast<uint16_t>((rounded & ~nan) | (((u >> 16) | 0x40u) & nan));
+  }
+}
+
+// oneDNN's matmul for out[n, N] (row stride ldo) = a[n, K] @ b, b [K, N] with strides (sb_k,
+// sb_n) packed into the primitive's chosen layout, for one thread. In f32, a is the caller's rows
+// (row stride lda); in bf16 it is a dense bf16 copy of them that the thread makes before each
+// product, and b is packed as bf16.
 struct RowPlan {
   dnnl::matmul primitive;
   int64_t rows = 0;  // n
+  bool bf16 = false;
   memory::desc a, b, packed, out, scratchpad;
   std::string error;  // why there is no plan (oneDNN refused, or offers only its reference loop)
 };
 
-RowPlan make_row_plan(int64_t n, int64_t K, int64_t N, int64_t lda, int64_t sb_k, int64_t sb_n, int64_t ldo) {
+RowPlan make_row_plan(int64_t n, int64_t K, int64_t N, int64_t lda, int64_t sb_k, int64_t sb_n, int64_t ldo,
+                      bool bf16) {
   RowPlan plan;
   plan.rows = n;
+  plan.bf16 = bf16;
   try {
-    plan.a = onednn::f32_desc({n, K}, {lda, 1});
+    const memory::data_type type = bf16 ? memory::data_type::bf16 : memory::data_type::f32;
+    plan.a = bf16 ? memory::desc({n, K}, type, memory::format_tag::ab) : onednn::f32_desc({n, K}, {lda, 1});
     plan.out = onednn::f32_desc({n, N}, {ldo, 1});
     plan.b = onednn::f32_desc({K, N}, {sb_k, sb_n});
-    const memory::desc any({K, N}, memory::data_type::f32, memory::format_tag::any);
+    const memory::desc any({K, N}, type, memory::format_tag::any);
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     const dnnl::matmul::primitive_desc pd({plan.a, any, plan.out}, attr, onednn::engine());
@@ -115,32 +141,44 @@ onednn::PrimitiveCache<dnnl::reorder>& pack_cache() {
 // Everything is made before the team starts; inside it, run() neither allocates nor throws.
 class RowProducts {
  public:
-  // Thread p's rows of a [B, K] (row stride lda) give its rows of out (row stride ldo). nullopt
-  // when oneDNN has no plan for them; the caller then runs the serial loop.
+  // Thread p's rows of a [B, K] (row stride lda) give its rows of out (row stride ldo), in bf16
+  // under MathPrecision::bf16 where oneDNN has a bf16 kernel. nullopt when oneDNN has no plan for
+  // them; the caller then runs the serial loop.
   static std::optional<RowProducts> make(int team, int64_t B, int64_t lda, const TensorBase& b, int64_t ldo) {
     const int64_t K = b.size(0), N = b.size(1);
+    bool bf16 = math_precision() == MathPrecision::bf16;
     const auto key = [&](int64_t kind, int64_t n) {
       onednn::PrimitiveKey k(kind);
-      k.add(n).add(K).add(N).add(lda).add(b.stride(0)).add(b.stride(1)).add(ldo);
+      k.add(n).add(K).add(N).add(lda).add(b.stride(0)).add(b.stride(1)).add(ldo).add(bf16);
       return k;
     };
-    std::vector<std::shared_ptr<const RowPlan>> plans;
-    {
+    const auto plan_all = [&] {
       const ScopedThreads planned_for_one(1);  // the products run inside the team's region
+      std::vector<std::shared_ptr<const RowPlan>> plans;
       for (int64_t p = 0; p < team; ++p) {
         const int64_t n = first_row(B, team, p + 1) - first_row(B, team, p);
         plans.push_back(row_plan_cache().get(
-            key(kRowProductKey, n), [&] { return make_row_plan(n, K, N, lda, b.stride(0), b.stride(1), ldo); }));
-        if (!plans.back()->error.empty()) return std::nullopt;
+            key(kRowProductKey, n), [&] { return make_row_plan(n, K, N, lda, b.stride(0), b.stride(1), ldo, bf16); }));
+        if (!plans.back()->error.empty()) return std::vector<std::shared_ptr<const RowPlan>>{};
       }
+      return plans;
+    };
+    std::vector<std::shared_ptr<const RowPlan>> plans = plan_all();
+    if (plans.empty() && bf16) {  // no bf16 kernel on this CPU: f32, as the matmul kernel falls back
+      bf16 = false;
+      plans = plan_all();
     }
+    if (plans.empty()) return std::nullopt;
     RowProducts products;
+    products.lda_ = lda;
+    products.K_ = K;
     dnnl::stream& stream = onednn::stream();
     for (const auto& plan : plans) {
       Lane lane;
       lane.plan = plan;
       lane.scratch = TensorBase::empty({static_cast<int64_t>(plan->scratchpad.get_size() / sizeof(float)) + 1});
-      lane.a = memory(plan->a, onednn::engine(), DNNL_MEMORY_NONE);
+      if (bf16) lane.a16 = TensorBase::empty({plan->rows * K}, DType::bf16);
+      lane.a = memory(plan->a, onednn::engine(), bf16 ? lane.a16.raw_data() : DNNL_MEMORY_NONE);
       lane.out = memory(plan->out, onednn::engine(), DNNL_MEMORY_NONE);
       lane.weights = products.packed_for(*plan, b, key(kRowPackKey, plan->rows), stream);
       lane.args = {{DNNL_ARG_SRC, lane.a},
@@ -156,7 +194,12 @@ class RowProducts {
   bool run(size_t p, const float* a, float* out) noexcept {
     Lane& lane = lanes_[p];
     try {
-      lane.a.set_data_handle(const_cast<float*>(a));
+      if (lane.plan->bf16) {
+        auto* a16 = static_cast<uint16_t*>(lane.a16.raw_data());
+        for (int64_t r = 0; r < lane.plan->rows; ++r) round_to_bf16(a + r * lda_, a16 + r * K_, K_);
+      } else {
+        lane.a.set_data_handle(const_cast<float*>(a));
+      }
       lane.out.set_data_handle(out);
       dnnl::stream& stream = onednn::stream();
       lane.plan->primitive.execute(stream, lane.args);
@@ -170,7 +213,7 @@ class RowProducts {
  private:
   struct Lane {
     std::shared_ptr<const RowPlan> plan;
-    TensorBase scratch;
+    TensorBase scratch, a16;  // a16: the bf16 copy of the thread's rows of a (bf16 plans)
     memory a, out, weights;
     std::unordered_map<int, memory> args;
   };
@@ -182,7 +225,7 @@ class RowProducts {
     auto pack = pack_cache().get(key, [&] {
       return dnnl::reorder(dnnl::reorder::primitive_desc(onednn::engine(), plan.b, onednn::engine(), plan.packed));
     });
-    packed_.push_back(TensorBase::empty({static_cast<int64_t>(plan.packed.get_size() / sizeof(float))}));
+    packed_.push_back(TensorBase::empty({static_cast<int64_t>((plan.packed.get_size() + 3) / sizeof(float))}));
     memory to(plan.packed, onednn::engine(), packed_.back().raw_data());
     memory from(plan.b, onednn::engine(), const_cast<void*>(b.raw_data()));
     // Cached primitives keep one scratchpad each (onednn_engine.h).
@@ -194,6 +237,7 @@ class RowProducts {
 
   std::vector<Lane> lanes_;
   std::vector<TensorBase> packed_;
+  int64_t lda_ = 0, K_ = 0;
 };
 
 const float* floats(const TensorBase& t) { return static_cast<const float*>(t.raw_data()); }
