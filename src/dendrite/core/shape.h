@@ -5,10 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "dendrite/core/dim_vector.h"
+
 namespace dendrite {
 
-using Shape = std::vector<int64_t>;
-using Strides = std::vector<int64_t>;
+using Shape = DimVector;
+using Strides = DimVector;
 
 // "[64, 784]"; the form every error message uses.
 std::string to_string(const Shape& shape);
