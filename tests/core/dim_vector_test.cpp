@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <numeric>
 #include <span>
 #include <utility>
@@ -116,6 +117,9 @@ TEST(DimVector, InsertsAndAssignsItsOwnElements) {
     expect_same(got, expected);
     got.assign(got.begin() + 1, got.end());
     expected.erase(expected.begin());
+    expect_same(got, expected);
+    got.assign(got.rbegin(), got.rend());  // its own elements, read backwards
+    std::reverse(expected.begin(), expected.end());
     expect_same(got, expected);
   }
 }

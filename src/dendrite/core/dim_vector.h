@@ -12,12 +12,10 @@
 #include <compare>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <initializer_list>
 #include <iterator>
 #include <span>
 #include <stdexcept>
-#include <type_traits>
 #include <vector>
 
 namespace dendrite {
@@ -39,18 +37,21 @@ class DimVector {
   using const_reverse_iterator = std::reverse_iterator<const_iterator>;
 
   DimVector() = default;
-  explicit DimVector(size_t n, int64_t value = 0) { assign(n, value); }
-  DimVector(std::initializer_list<int64_t> values) { assign(values.begin(), values.end()); }
+  explicit DimVector(size_t n, int64_t value = 0) { resize(n, value); }
+  DimVector(std::initializer_list<int64_t> values) { append(values.begin(), values.end()); }
   template <std::input_iterator It>
   DimVector(It first, It last) {
-    assign(first, last);
+    append(first, last);
   }
-  DimVector(const std::vector<int64_t>& values) { assign(values.begin(), values.end()); }  // NOLINT: interop
-  DimVector(std::span<const int64_t> values) { assign(values.begin(), values.end()); }     // NOLINT: interop
-  DimVector(const DimVector& other) { assign(other.begin(), other.end()); }
+  DimVector(const std::vector<int64_t>& values) { append(values.begin(), values.end()); }  // NOLINT: interop
+  DimVector(std::span<const int64_t> values) { append(values.begin(), values.end()); }     // NOLINT: interop
+  DimVector(const DimVector& other) { append(other.begin(), other.end()); }
   DimVector(DimVector&& other) noexcept { take(other); }
   DimVector& operator=(const DimVector& other) {
-    if (this != &other) assign(other.begin(), other.end());
+    if (this != &other) {
+      size_ = 0;
+      append(other.begin(), other.end());
+    }
     return *this;
   }
   DimVector& operator=(DimVector&& other) noexcept {
@@ -118,20 +119,12 @@ class DimVector {
     size_ = 0;
     resize(n, value);
   }
+  // The range may be this object's own elements (in any order): it is read into a new DimVector
+  // first, which costs no allocation up to kInline values.
   template <std::input_iterator It>
   void assign(It first, It last) {
-    // `first` may point into this object (x = DimVector(x.begin() + 1, x.end()) goes through a copy
-    // first, but assign(x.begin() + 1, x.end()) does not): copy through a temporary then.
-    if constexpr (std::is_pointer_v<It>) {
-      const std::less_equal<const int64_t*> le;
-      if (le(begin(), first) && le(first, end())) {
-        const DimVector copy(first, last);
-        *this = copy;
-        return;
-      }
-    }
-    size_ = 0;
-    for (; first != last; ++first) push_back(static_cast<int64_t>(*first));
+    DimVector values(first, last);
+    *this = std::move(values);
   }
   void push_back(int64_t value) {
     if (size_ == capacity_) reserve(capacity_ * 2);
@@ -190,6 +183,10 @@ class DimVector {
       std::copy(other.inline_, other.inline_ + other.size_, inline_);
     }
     other.size_ = 0;
+  }
+  template <std::input_iterator It>
+  void append(It first, It last) {
+    for (; first != last; ++first) push_back(static_cast<int64_t>(*first));
   }
   // Moves [at, size) up by n, growing as needed.
   void open_gap(size_t at, size_t n) {
