@@ -36,15 +36,7 @@ bool is_floating(DType dtype) {
   return dtype == DType::f32 || dtype == DType::f64 || dtype == DType::bf16 || dtype == DType::f16;
 }
 
-bf16::bf16(float value) {
-  uint32_t u = std::bit_cast<uint32_t>(value);
-  if ((u & 0x7fffffffu) > 0x7f800000u) {  // NaN: keep it a quiet NaN after truncation
-    bits = static_cast<uint16_t>((u >> 16) | 0x40u);
-    return;
-  }
-  uint32_t rounding = 0x7fffu + ((u >> 16) & 1u);  // round half to even
-  bits = static_cast<uint16_t>((u + rounding) >> 16);
-}
+bf16::bf16(float value) : bits(bf16_bits(value)) {}
 
 bf16::operator float() const { return std::bit_cast<float>(static_cast<uint32_t>(bits) << 16); }
 

@@ -2,6 +2,7 @@
 // i8/u8 serve quantised models and images; i32/i64 hold indices and labels.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -16,7 +17,16 @@ std::string_view name(DType dtype);
 size_t element_size(DType dtype);
 bool is_floating(DType dtype);
 
-// bfloat16: the upper half of an IEEE binary32. Conversion rounds to nearest even.
+// The bfloat16 bits of `value`: rounded to nearest, ties to even; a NaN stays a quiet NaN.
+// Branch-free and inline so that a loop over it vectorises (the cpu kernels round whole rows).
+inline uint16_t bf16_bits(float value) {
+  const uint32_t u = std::bit_cast<uint32_t>(value);
+  const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+  const uint32_t nan = 0u - static_cast<uint32_t>((u & 0x7fffffffu) > 0x7f800000u);
+  return static_cast<uint16_t>((rounded & ~nan) | (((u >> 16) | 0x40u) & nan));
+}
+
+// bfloat16: the upper half of an IEEE binary32. Conversion rounds as bf16_bits does.
 struct bf16 {
   uint16_t bits = 0;
   bf16() = default;

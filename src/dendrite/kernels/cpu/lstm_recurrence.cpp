@@ -20,7 +20,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <bit>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -72,16 +71,10 @@ using dnnl::memory;
 constexpr int64_t kRowProductKey = 20;
 constexpr int64_t kRowPackKey = 21;
 
-// x rounded to bf16 (to nearest, ties to even, as oneDNN's reorders and core/dtype.h round; a NaN
-// stays a quiet NaN). Branch-free so that the loop vectorises.
+// x rounded to bf16 as oneDNN's reorders round (core/dtype.h, bf16_bits).
 DENDRITE_VECTOR_CLONES void round_to_bf16(const float* x, uint16_t* y, int64_t n) {
 #pragma omp simd
-  for (int64_t i = 0; i < n; ++i) {
-    const uint32_t u = std::bit_cast<uint32_t>(x[i]);
-    const uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-    const uint32_t nan = 0u - static_cast<uint32_t>((u & 0x7fffffffu) > 0x7f800000u);
-    y[i] = static_cast<uint16_t>((rounded & ~nan) | (((u >> 16) | 0x40u) & nan));
-  }
+  for (int64_t i = 0; i < n; ++i) y[i] = bf16_bits(x[i]);
 }
 
 // oneDNN's matmul for out[n, N] (row stride ldo) = a[n, K] @ b, b [K, N] with strides (sb_k,
