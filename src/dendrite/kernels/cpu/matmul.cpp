@@ -10,10 +10,11 @@
 // round both operands to bfloat16 on the way in (one cached reorder each, the weights straight
 // into the layout the bf16 primitive wants) and accumulate in f32.
 //
-// Products of very few rows (batch-1 inference, a decoder step) go to oneDNN's sgemm instead: the
-// matmul primitive copies the whole of b into its blocked layout on every call, which costs more
-// than the product itself when a has one row (784x512 weights: 46 us per call against 21 us for
-// sgemm, one thread; docs/performance.md, W5).
+// Products of very few rows (batch-1 inference) go to our own dot-product loops (row_products.h)
+// when b is a row-major weight's transposed view, and to oneDNN's sgemm otherwise: the matmul
+// primitive copies the whole of b into its blocked layout on every call, which costs more than the
+// product itself when a has one row (784x512 weights: 46 us per call against 21 us for sgemm and
+// 17 us for the dot products, one thread; docs/performance.md, W5).
 //
 // When the caller declared b constant (kernels/constant_operand.h: a recurrent layer's W_hh over
 // the time steps), b is packed into the primitive's own layout once per declaration and every
@@ -30,6 +31,7 @@
 #include "dendrite/kernels/cpu/cpu.h"
 #include "dendrite/kernels/cpu/onednn_cache.h"
 #include "dendrite/kernels/cpu/onednn_engine.h"
+#include "dendrite/kernels/cpu/row_products.h"
 #include "dendrite/kernels/precision.h"
 
 namespace dendrite::kernels::cpu {
@@ -433,6 +435,7 @@ void matmul(const TensorBase& a, const TensorBase& b, const TensorBase& bias, co
     // Under bf16, frozen weights go to the bf16 primitive even for one row (half the bytes to read);
     // other products try it after sgemm has taken the few-row ones.
     if (bf16 && conversions && run_bf16_matmul(a, b, dense_bias, out)) return;
+    if (run_row_products(a, b, dense_bias, out)) return;
     if (run_small_sgemm(a, b, dense_bias, out)) return;
     if (bf16 && !conversions && run_bf16_matmul(a, b, dense_bias, out)) return;
     if (conversions && run_packed_matmul(a, b, dense_bias, out, *conversions)) return;
