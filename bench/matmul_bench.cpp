@@ -6,6 +6,7 @@
 //   ./matmul_bench [--threads=N] [--benchmark_* flags]      (1 thread unless told otherwise)
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -86,6 +87,48 @@ void shapes(benchmark::internal::Benchmark* bench) {
 BENCHMARK(dendrite_matmul)->Apply(shapes);
 BENCHMARK(onednn_sgemm)->Apply(shapes);
 BENCHMARK(onednn_matmul_primitive)->Apply(shapes);
+
+// One row against a Linear's [N, K] weight (batch-1 inference: W5's layers): Dendrite's linear,
+// which runs the product on its own dot-product kernel (kernels/cpu/row_products.h), against
+// dnnl_sgemm on the same transposed weight, bias included on both sides. Both read the weight
+// once per call; what separates them is how fast they stream it.
+void dendrite_row_product(benchmark::State& state) {
+  const int64_t K = state.range(0), N = state.range(1);
+  dd::autograd::NoGradGuard no_grad;
+  dd::Generator gen(5);
+  dd::Tensor x = dd::randn({1, K}, dd::DType::f32, gen), w = dd::randn({N, K}, dd::DType::f32, gen);
+  dd::Tensor bias = dd::randn({N}, dd::DType::f32, gen);
+  for (auto _ : state) benchmark::DoNotOptimize(dd::linear(x, w, bias).raw_data());
+  report_flops(state, 1, K, N);
+}
+
+void onednn_sgemm_row_product(benchmark::State& state) {
+  const int64_t K = state.range(0), N = state.range(1);
+  dd::Generator gen(5);
+  dd::Tensor x = dd::randn({1, K}, dd::DType::f32, gen), w = dd::randn({N, K}, dd::DType::f32, gen);
+  dd::Tensor bias = dd::randn({N}, dd::DType::f32, gen);
+  std::vector<float> c(static_cast<size_t>(N));
+  const float* pb = bias.data_ptr<float>();
+  for (auto _ : state) {
+    std::copy(pb, pb + N, c.data());
+    if (dnnl_sgemm('N', 'T', 1, N, K, 1.0f, x.data_ptr<float>(), K, w.data_ptr<float>(), K, 1.0f, c.data(), N) !=
+        dnnl_success) {
+      state.SkipWithError("dnnl_sgemm failed");
+      break;
+    }
+    benchmark::DoNotOptimize(c.data());
+  }
+  report_flops(state, 1, K, N);
+}
+
+void row_shapes(benchmark::internal::Benchmark* bench) {
+  bench->ArgNames({"K", "N"});
+  bench->Args({784, 512})->Args({512, 512})->Args({1600, 128})->Args({512, 10});
+  bench->Unit(benchmark::kMicrosecond);
+}
+
+BENCHMARK(dendrite_row_product)->Apply(row_shapes);
+BENCHMARK(onednn_sgemm_row_product)->Apply(row_shapes);
 
 // A Transformer's attention scores, q k^T per head, at g2p-transformer's shape (batch 128, 4 heads
 // of 32, length 10): `split_heads` takes q and k as the [B, heads, L, 32] views that splitting a

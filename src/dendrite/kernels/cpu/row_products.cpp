@@ -58,15 +58,18 @@ template <int R>
 __attribute__((target("avx512f,avx512dq"))) void dot_rows(const float* x, const float* w, int64_t w_row,
                                                           const float* bias, float* out, int64_t K) {
   __m512 acc[R];
+#pragma GCC unroll 8
   for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
   int64_t k = 0;
   for (; k + 16 <= K; k += 16) {
     const __m512 xv = _mm512_loadu_ps(x + k);
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(_mm512_loadu_ps(w + r * w_row + k), xv, acc[r]);
   }
   if (k < K) {
     const auto tail = static_cast<__mmask16>((1u << (K - k)) - 1);
     const __m512 xv = _mm512_maskz_loadu_ps(tail, x + k);
+#pragma GCC unroll 8
     for (int r = 0; r < R; ++r) acc[r] = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(tail, w + r * w_row + k), xv, acc[r]);
   }
   if constexpr (R % 4 == 0) {
