@@ -53,7 +53,9 @@ __attribute__((target("avx512f,avx512dq"))) inline __m128 sum4(__m512 a0, __m512
   return _mm_add_ps(_mm256_castps256_ps128(d), _mm256_extractf128_ps(d, 1));
 }
 
-// out[0, R) = bias[0, R) + x . w_r for R weight rows starting at w.
+// out[0, R) = bias[0, R) + x . w_r for R weight rows starting at w. The loops over R are unrolled
+// by hand-written pragma: left to GCC under the target attribute, acc stayed a stack array zeroed
+// by `rep stos` every block (512x512: 11.1 against 12.3 us a product).
 template <int R>
 __attribute__((target("avx512f,avx512dq"))) void dot_rows(const float* x, const float* w, int64_t w_row,
                                                           const float* bias, float* out, int64_t K) {
