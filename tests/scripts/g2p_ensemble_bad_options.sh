@@ -18,6 +18,7 @@ expect() {
 }
 
 expect 'error: --parallel takes a positive whole number' -- "$script" --parallel 0
+expect "error: --system: 'nine' is not one of four, twelve" -- "$script" --system nine
 expect "error: --weights: 'x' is not a non-negative number" -- "$script" --weights '1 x'
 expect 'error: --weights: give at least one weight' -- "$script" --weights ''
 expect 'error: /nonexistent/dendrite not found: build first' -- env DENDRITE=/nonexistent/dendrite "$script"
