@@ -7,7 +7,8 @@
 
 namespace dendrite::kernels::cpu {
 
-// The most rows of `a` a row product takes: beyond it the matmul primitive's blocked kernels win.
+// The most rows of `a` a row product takes: the few-row limit matmul.cpp measured for sgemm against
+// the matmul primitive (kSgemmMaxRows); this kernel was measured at one row (W5) only.
 inline constexpr int64_t kRowProductMaxRows = 4;
 
 // out [M, N] = a [M, K] @ b [K, N] (+ bias [N]) when M <= kRowProductMaxRows, a's rows and b's
