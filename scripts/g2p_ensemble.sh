@@ -33,6 +33,7 @@ out=
 parallel=$(nproc)
 system_name=four
 weights=
+weights_given=0
 quick=0
 dry=0
 
@@ -60,7 +61,7 @@ case $system_name in
   twelve) default_weights="0.5 0.625 0.75" ;;
   *) die "--system: '$system_name' is not one of four, twelve" ;;
 esac
-[[ -n ${weights_given:-} ]] || weights=$default_weights
+[[ $weights_given -eq 1 ]] || weights=$default_weights
 for w in $weights; do
   [[ $w =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--weights: '$w' is not a non-negative number"
 done
