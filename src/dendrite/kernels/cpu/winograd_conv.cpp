@@ -25,7 +25,6 @@
 #include "dendrite/core/storage.h"
 #include "dendrite/core/threading.h"
 #include "dendrite/kernels/constant_operand.h"
-#include "dendrite/kernels/precision.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -247,7 +246,7 @@ bool run_winograd_conv3x3(const TensorBase& x, const TensorBase& w, const Tensor
     return false;
   if (x.dtype() != DType::f32 || y.dtype() != DType::f32 || w.dtype() != DType::f32 || w.dim() != 4 ||
       w.shape()[2] != 3 || w.shape()[3] != 3 || !w.is_contiguous() || !channels_contiguous(x) ||
-      !channels_contiguous(y) || math_precision() != MathPrecision::f32 || !have_avx512())
+      !channels_contiguous(y) || !have_avx512())
     return false;
   const int64_t N = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
   const int64_t O = w.shape()[0], Ho = y.shape()[2], Wo = y.shape()[3];
