@@ -129,6 +129,25 @@ TEST(WinogradConv, ThreadsSplitTheTilesWithoutChangingAResult) {
   expect_convolution(x1, w, bias, p, y1);  // the first image, against the direct sum
 }
 
+// Weights not declared constant (inference or evaluation without FrozenParameters) are transformed
+// on each call once there are kMinTilesPerWeightTransform tiles: the result is the one the kept
+// transform of a declaration gives, bit for bit.
+TEST(WinogradConv, TransformsUndeclaredWeightsOnEachCall) {
+  SKIP_WITHOUT_KERNEL();
+  Generator gen(11);
+  TensorBase x = channels_last_randn(2, 16, 9, 9, gen), w = randn({32, 16, 3, 3}, gen), bias = randn({32}, gen);
+  const Conv2dParams p = inference(1);
+  TensorBase per_call = empty_in(MemoryFormat::channels_last, {2, 32, 9, 9});
+  TensorBase kept = empty_in(MemoryFormat::channels_last, {2, 32, 9, 9});
+  ASSERT_TRUE(run_winograd_conv3x3(x, w, bias, p, per_call)) << "2 images of 3 x 3 tiles";
+  expect_convolution(x, w, bias, p, per_call);
+  const ConstantOperand frozen(w);
+  ASSERT_TRUE(run_winograd_conv3x3(x, w, bias, p, kept));
+  for (int64_t i = 0; i < kept.numel(); ++i)
+    ASSERT_EQ(static_cast<const float*>(per_call.raw_data())[i], static_cast<const float*>(kept.raw_data())[i])
+        << "element " << i;
+}
+
 // What the kernel does not serve it leaves untouched, for oneDNN.
 TEST(WinogradConv, LeavesOtherConvolutionsToTheCaller) {
   SKIP_WITHOUT_KERNEL();
@@ -141,7 +160,8 @@ TEST(WinogradConv, LeavesOtherConvolutionsToTheCaller) {
     return !taken;
   };
   auto y_of = [](int64_t O, int64_t side) { return empty_in(MemoryFormat::channels_last, {1, O, side, side}); };
-  EXPECT_TRUE(declines(x, w, inference(1), y_of(16, 8))) << "weights not declared constant";
+  EXPECT_TRUE(declines(x, w, inference(1), y_of(16, 8)))
+      << "weights not declared constant, and 4 tiles: too few to pay for their transform";
   const ConstantOperand frozen(w);
   Conv2dParams training = inference(1);
   training.forward_only = false;

@@ -25,6 +25,7 @@
 #include "dendrite/core/storage.h"
 #include "dendrite/core/threading.h"
 #include "dendrite/kernels/constant_operand.h"
+#include "dendrite/kernels/precision.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
@@ -47,29 +48,50 @@ constexpr int kXi = kAlpha * kAlpha;  // elements of a transformed block, one pr
 constexpr int kRowBlock = 6;          // tiles per register block of the products (6 x 64 outputs)
 constexpr int kLanes = 16;
 
+// Weights not declared constant are transformed on every call (~18 us for 32 x 64 channel pairs,
+// the cost of ~5 tiles' products), which pays from this many tiles: W5's layer at batch 1 (9
+// tiles) took 34 us so against oneDNN's 54 (conv_bench, one thread).
+constexpr int64_t kMinTilesPerWeightTransform = 8;
+
 // V and M of a chunk of tiles stay within about this many bytes (the L2 of the cores we run on is
 // 1-2 MiB; U, read by every chunk, comes on top).
 constexpr int64_t kChunkBytes = 512 * 1024;
 
-// G g G^T for every (input, output) channel pair: U[xi][c][o], from w [O, C, 3, 3]. In double: the
-// transform's fractions (1/6, 1/24) are not exact in binary, so they are applied once, rounded once.
-void transform_weights(const float* w, int64_t O, int64_t C, float* u) {
-  static constexpr double G[kAlpha][3] = {{1.0 / 4, 0, 0},
-                                          {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                          {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                          {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                          {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                          {0, 0, 1}};
-  for (int64_t o = 0; o < O; ++o) {
+// G applied to three vectors (a row or a column of 3x3 kernels, 16 output channels a vector).
+__attribute__((target("avx512f"))) inline void kernel_rows(const __m512 (&g)[3], __m512 (&o)[kAlpha]) {
+  const __m512 quarter = _mm512_set1_ps(1.0f / 4), sixth = _mm512_set1_ps(1.0f / 6);
+  const __m512 twelfth = _mm512_set1_ps(1.0f / 12), twentyfourth = _mm512_set1_ps(1.0f / 24);
+  const __m512 s02 = _mm512_add_ps(g[0], g[2]);
+  const __m512 even = _mm512_fmadd_ps(twentyfourth, g[0], _mm512_mul_ps(sixth, g[2]));  // g0/24 + g2/6
+  o[0] = _mm512_mul_ps(quarter, g[0]);
+  o[1] = _mm512_mul_ps(_mm512_set1_ps(-1.0f / 6), _mm512_add_ps(s02, g[1]));
+  o[2] = _mm512_mul_ps(sixth, _mm512_sub_ps(g[1], s02));
+  o[3] = _mm512_fmadd_ps(twelfth, g[1], even);
+  o[4] = _mm512_fnmadd_ps(twelfth, g[1], even);
+  o[5] = g[2];
+}
+
+// U[xi][c][o] = (G g G^T)[xi] for every (input, output) channel pair, from w [O, C, 3, 3]; 16
+// output channels a vector, gathered from their rows of w.
+__attribute__((target("avx512f"))) void transform_weights(const float* w, int64_t O, int64_t C, float* u) {
+  const __m512i rows = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                          _mm512_set1_epi32(static_cast<int>(C * 9)));
+  for (int64_t o = 0; o < O; o += kLanes) {
     for (int64_t c = 0; c < C; ++c) {
       const float* g = w + (o * C + c) * 9;
-      double gt[kAlpha][3];  // G g
-      for (int i = 0; i < kAlpha; ++i)
-        for (int j = 0; j < 3; ++j) gt[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
-      for (int i = 0; i < kAlpha; ++i)
-        for (int j = 0; j < kAlpha; ++j)
-          u[((i * kAlpha + j) * C + c) * O + o] =
-              static_cast<float>(gt[i][0] * G[j][0] + gt[i][1] * G[j][1] + gt[i][2] * G[j][2]);
+      __m512 taps[9];
+      for (int k = 0; k < 9; ++k) taps[k] = _mm512_i32gather_ps(rows, g + k, 4);
+      __m512 gt[3][kAlpha];  // column j of G g in gt[j]
+      for (int j = 0; j < 3; ++j) {
+        const __m512 column[3] = {taps[j], taps[3 + j], taps[6 + j]};
+        kernel_rows(column, gt[j]);
+      }
+      for (int i = 0; i < kAlpha; ++i) {
+        const __m512 row[3] = {gt[0][i], gt[1][i], gt[2][i]};
+        __m512 out[kAlpha];
+        kernel_rows(row, out);
+        for (int j = 0; j < kAlpha; ++j) _mm512_storeu_ps(u + ((i * kAlpha + j) * C + c) * O + o, out[j]);
+      }
     }
   }
 }
@@ -256,15 +278,21 @@ bool run_winograd_conv3x3(const TensorBase& x, const TensorBase& w, const Tensor
   if (bias.defined() &&
       (bias.dim() != 1 || bias.shape()[0] != O || bias.dtype() != DType::f32 || (O > 1 && bias.stride(0) != 1)))
     return false;
+  const int64_t tiles_h = (Ho + kOut - 1) / kOut, tiles_w = (Wo + kOut - 1) / kOut, tiles = N * tiles_h * tiles_w;
   ConversionCache* conversions = constant_operand_cache(w);
-  if (conversions == nullptr) return false;
+  // Under bf16, oneDNN's bf16 direct convolution is as fast in training (W2, 1 and 2 threads: 7.05-
+  // 7.17k samples/s either way); at inference the kept transform makes this one faster (W5's CNN).
+  if (conversions == nullptr && (tiles < kMinTilesPerWeightTransform || math_precision() == MathPrecision::bf16))
+    return false;
 
+  // The transformed weights: kept with a constant declaration, else made for this call.
   static const std::string kKey = "winograd_f4x4_3x3";
-  std::shared_ptr<const TensorBase> u = conversions->find(w, kKey);
+  std::shared_ptr<const TensorBase> u = conversions ? conversions->find(w, kKey) : nullptr;
   if (!u) {
     TensorBase buffer = TensorBase::empty({kXi, C, O});
     transform_weights(static_cast<const float*>(w.raw_data()), O, C, static_cast<float*>(buffer.raw_data()));
-    u = conversions->insert(w, kKey, std::move(buffer));
+    u = conversions ? conversions->insert(w, kKey, std::move(buffer))
+                    : std::make_shared<const TensorBase>(std::move(buffer));
   }
 
   const Geometry g{static_cast<const float*>(x.raw_data()),
@@ -286,9 +314,8 @@ bool run_winograd_conv3x3(const TensorBase& x, const TensorBase& w, const Tensor
                    y.stride(3),
                    p.padding[0],
                    p.padding[1],
-                   (Ho + kOut - 1) / kOut,
-                   (Wo + kOut - 1) / kOut};
-  const int64_t tiles = N * g.tiles_h * g.tiles_w;
+                   tiles_h,
+                   tiles_w};
   const int64_t bytes_per_tile = kXi * (C + O) * static_cast<int64_t>(sizeof(float));
   const int64_t chunk = std::max<int64_t>(kRowBlock, kChunkBytes / bytes_per_tile / kRowBlock * kRowBlock);
   const int64_t chunks = (tiles + chunk - 1) / chunk;
