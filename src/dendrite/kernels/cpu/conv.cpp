@@ -257,7 +257,7 @@ void conv2d_forward(const TensorBase& x, const TensorBase& w, const TensorBase& 
                     const TensorBase& y) {
   onednn::guarded("conv2d_forward", [&] {
     if (y.numel() == 0) return;
-    // Frozen 3x3 layers at inference: a quarter of the multiply-adds (winograd_conv.h).
+    // 3x3 layers at inference: a quarter of the multiply-adds (winograd_conv.h).
     if (run_winograd_conv3x3(x, w, bias, p, y)) return;
     const bool has_bias = bias.defined();
     // Keyed on the decision, not on forward_only: below the threshold both calls share one plan.

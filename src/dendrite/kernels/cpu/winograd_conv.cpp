@@ -48,9 +48,10 @@ constexpr int kXi = kAlpha * kAlpha;  // elements of a transformed block, one pr
 constexpr int kRowBlock = 6;          // tiles per register block of the products (6 x 64 outputs)
 constexpr int kLanes = 16;
 
-// Weights not declared constant are transformed on every call (~18 us for 32 x 64 channel pairs,
-// the cost of ~5 tiles' products), which pays from this many tiles: W5's layer at batch 1 (9
-// tiles) took 34 us so against oneDNN's 54 (conv_bench, one thread).
+// Weights not declared constant are transformed on every call (~18 us for 32 x 64 channel pairs),
+// which against oneDNN's direct convolution (~6 us a tile of W5's layer, ~1.8 us here) pays from
+// about 5 tiles; this many leaves a margin. W5's layer at batch 1 (9 tiles) takes 34 us so against
+// oneDNN's 54 (conv_bench, one thread).
 constexpr int64_t kMinTilesPerWeightTransform = 8;
 
 // V and M of a chunk of tiles stay within about this many bytes (the L2 of the cores we run on is
@@ -280,8 +281,8 @@ bool run_winograd_conv3x3(const TensorBase& x, const TensorBase& w, const Tensor
     return false;
   const int64_t tiles_h = (Ho + kOut - 1) / kOut, tiles_w = (Wo + kOut - 1) / kOut, tiles = N * tiles_h * tiles_w;
   ConversionCache* conversions = constant_operand_cache(w);
-  // Under bf16, oneDNN's bf16 direct convolution is as fast in training (W2, 1 and 2 threads: 7.05-
-  // 7.17k samples/s either way); at inference the kept transform makes this one faster (W5's CNN).
+  // Under bf16 only declared weights: with the kept transform this f32 path beat oneDNN's bf16 one
+  // (W5's CNN); with a per-call transform it was measured only in training, where it was level.
   if (conversions == nullptr && (tiles < kMinTilesPerWeightTransform || math_precision() == MathPrecision::bf16))
     return false;
 
